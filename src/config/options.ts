@@ -1,0 +1,62 @@
+/**
+ * The one table of configuration options. Each option is a YAML key (file in EDGEWATCH_CONFIG),
+ * an environment variable and a `serve` flag; README's table and the Helm values test read it.
+ */
+export type OptionType = 'string' | 'duration' | 'int' | 'bytes' | 'list' | 'enum' | 'addr' | 'secret';
+
+export interface OptionSpec {
+  /** Key in the Config object. */
+  name: string;
+  /** Key in the YAML file. */
+  key: string;
+  env: string;
+  flag: string;
+  type: OptionType;
+  /** Default in its text form (what a user would write), or undefined for none. */
+  default?: string;
+  choices?: readonly string[];
+  description: string;
+}
+
+const opt = (name: string, key: string, type: OptionType, def: string | undefined, description: string, choices?: readonly string[]): OptionSpec => ({
+  name,
+  key,
+  env: `EDGEWATCH_${key.toUpperCase()}`,
+  flag: `--${key.replace(/_/g, '-')}`,
+  type,
+  default: def,
+  choices,
+  description,
+});
+
+export const OPTIONS: readonly OptionSpec[] = [
+  opt('otlpGrpcAddr', 'otlp_grpc_addr', 'addr', '0.0.0.0:4317', 'OTLP gRPC listen address (`host:port`).'),
+  opt('otlpHttpAddr', 'otlp_http_addr', 'addr', '0.0.0.0:4318', 'OTLP HTTP listen address (`POST /v1/metrics`).'),
+  opt('adminAddr', 'admin_addr', 'addr', '0.0.0.0:9464', 'Admin HTTP listen address (`/metrics`, `/healthz`, `/readyz`, `/api/v1/*`).'),
+  opt('store', 'store', 'string', 'sqlite:./data/edgewatch.db', 'Baseline store: `sqlite:PATH`, `redis://…`, `rediss://…`, `redis-sentinel://…`, `redis-cluster://h:p,h:p`, `memory:`.'),
+  opt('redisPassword', 'redis_password', 'secret', undefined, 'Redis password when not in the store URL.'),
+  opt('redisKeyPrefix', 'redis_key_prefix', 'string', 'ew', 'Prefix of every Redis key.'),
+  opt('baselineWindowMs', 'baseline_window', 'duration', '30d', 'An edge is new when it was not seen in this window before the point.'),
+  opt('detectionWindowMs', 'detection_window', 'duration', '1h', 'Only points newer than now minus this raise alerts; older points only feed the baseline.'),
+  opt('learningPeriodMs', 'learning_period', 'duration', '24h', 'No alerts for this long after the first point of a scope (`0` disables).'),
+  opt('clockSkewMs', 'clock_skew', 'duration', '5m', 'Points further in the future than this are stamped with the receive time.'),
+  opt('baselineScope', 'baseline_scope', 'enum', 'cluster', '`cluster` keys the baseline by cluster; `global` ignores the cluster like the original search.', ['cluster', 'global']),
+  opt('metrics', 'metrics', 'list', 'tcp.packets,udp.packets', 'Watched metric names (comma-separated); the protocol is the part before the first dot.'),
+  opt('clusterAttr', 'cluster_attr', 'string', 'k8s.cluster.name', 'Attribute holding the cluster name (data point first, then resource).'),
+  opt('sourceAttr', 'source_attr', 'string', 'source.workload.name', 'Data point attribute holding the source workload.'),
+  opt('destAttr', 'dest_attr', 'string', 'dest.workload.name', 'Data point attribute holding the destination workload.'),
+  opt('sourceNamespaceAttr', 'source_namespace_attr', 'string', 'source.namespace.name', 'Data point attribute holding the source namespace.'),
+  opt('destNamespaceAttr', 'dest_namespace_attr', 'string', 'dest.namespace.name', 'Data point attribute holding the destination namespace.'),
+  opt('webhookUrls', 'webhook_url', 'list', '', 'Webhook URLs (comma-separated) that receive each alert as JSON. Without one, alerts are logged.'),
+  opt('webhookSecret', 'webhook_secret', 'secret', undefined, 'HMAC-SHA256 key; when set each POST carries `X-Edgewatch-Signature: sha256=<hex>`.'),
+  opt('webhookTimeoutMs', 'webhook_timeout', 'duration', '10s', 'Timeout of one webhook POST.'),
+  opt('deliveryDeadlineMs', 'delivery_deadline', 'duration', '24h', 'How long a retryable alert delivery is retried before it is recorded as failed.'),
+  opt('deliveryConcurrency', 'delivery_concurrency', 'int', '16', 'Webhook POSTs in flight at most, per sink.'),
+  opt('authToken', 'auth_token', 'secret', undefined, 'When set, OTLP requests must carry `Authorization: Bearer <token>`.'),
+  opt('maxMessageBytes', 'max_message_size', 'bytes', '64MiB', 'Largest OTLP request accepted (after decompression).'),
+  opt('maxInflightRequests', 'max_inflight_requests', 'int', '64', 'OTLP requests processed at once; more are answered UNAVAILABLE / 503.'),
+  opt('cacheMaxEdges', 'cache_max_edges', 'int', '1000000', 'Known edges kept in process memory; a miss costs one store lookup.'),
+  opt('flushIntervalMs', 'flush_interval', 'duration', '1s', 'How often batched last-seen refreshes are written to the store.'),
+  opt('pruneIntervalMs', 'prune_interval', 'duration', '10m', 'How often edges older than the baseline window are pruned.'),
+  opt('logLevel', 'log_level', 'enum', 'info', 'Log level.', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
+];
