@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'bench/**/*.js', 'bin/**', 'jest.config.js'] },
+  { ignores: ['dist/**', 'node_modules/**', '**/*.js'] },
   ...tseslint.configs.recommended,
   {
     rules: {

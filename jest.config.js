@@ -1,7 +1,10 @@
-// Two projects: `unit` is pure and fast; `integration` talks to real redis-server,
-// SQLite files, gRPC and HTTP servers and runs in band.
+// Two projects: `unit` is pure and fast; `integration` talks to real redis-server processes,
+// SQLite files, gRPC and HTTP servers. `npm test` runs both in band (see package.json).
 const transform = { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }] };
 module.exports = {
+  // Jest 29 reads testTimeout only at the top level; integration tests each stay under ~30 s.
+  testTimeout: 30000,
+  reporters: ['default', '<rootDir>/test/helpers/summary-reporter.js'],
   projects: [
     { displayName: 'unit', testEnvironment: 'node', transform, testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     {
@@ -9,7 +12,6 @@ module.exports = {
       testEnvironment: 'node',
       transform,
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
-      testTimeout: 30000,
     },
   ],
 };

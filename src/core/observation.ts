@@ -18,8 +18,16 @@ export interface Observation {
   destNamespace: string;
   /** Point time in ms (0 when the point had no time: the detector substitutes receive time). */
   timeMs: number;
-  /** The point's attributes in use (kept for alerts and filter rules). */
-  attributes: Attributes;
+  /**
+   * All attributes of the point, decoded lazily (only new edges, which are rare, need them for
+   * alerts and filter rules; the hot path never materializes them): resource attributes merged
+   * under data point attributes (data point wins; within one list the last duplicate key wins).
+   * Values are stringified: strings as is, bool/int/double as their text, bytes as base64,
+   * arrays and kvlists as JSON. Returns a fresh object on each call; never throws (a value that
+   * cannot be decoded is left out). May keep the request buffer alive until the observation is
+   * dropped.
+   */
+  attributes(): Attributes;
 }
 
 /** Why a data point was dropped by decode or detect; label values of `edgewatch_points_dropped_total`. */
@@ -30,6 +38,9 @@ export interface DecodeResult {
   observations: Observation[];
   /** Data points of watched metrics that were dropped, by reason. */
   dropped: Partial<Record<DropReason, number>>;
-  /** Data points of all metrics seen in the request (watched or not). */
+  /**
+   * Data points examined: the Gauge/Sum points of watched metrics (dropped ones included).
+   * Points of unwatched metrics are skipped undecoded and not counted.
+   */
   pointsTotal: number;
 }

@@ -1,0 +1,55 @@
+import type { BaselineStore, EdgeQuery } from '../store/store';
+import { GLOBAL_SCOPE } from '../core/edge';
+import { parseDuration } from '../config/duration';
+
+export class BadQueryError extends Error {}
+
+/** Parse `since` as an ISO time, epoch ms, or a duration back from now (`since=1h`). */
+function parseSince(text: string, now: number): number {
+  if (/^\d{10,}$/.test(text)) return Number(text);
+  const d = parseDuration(text);
+  if (d !== null) return now - d;
+  const t = Date.parse(text);
+  if (Number.isNaN(t)) throw new BadQueryError(`since: expected an ISO time, epoch milliseconds or a duration like 1h, given "${text}"`);
+  return t;
+}
+
+function parseLimit(text: string | null, def: number): number {
+  if (text === null) return def;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 100_000) throw new BadQueryError(`limit: expected an integer from 1 to 100000, given "${text}"`);
+  return n;
+}
+
+/** GET /api/v1/edges?cluster=&protocol=&since=&limit= */
+export async function listEdges(store: BaselineStore, params: URLSearchParams, scope: 'cluster' | 'global', now: number): Promise<unknown> {
+  const q: EdgeQuery = { limit: parseLimit(params.get('limit'), 1000) };
+  const cluster = params.get('cluster');
+  if (scope === 'global') q.scope = GLOBAL_SCOPE;
+  else if (cluster !== null) q.scope = cluster;
+  const protocol = params.get('protocol');
+  if (protocol !== null) {
+    if (protocol !== 'tcp' && protocol !== 'udp') throw new BadQueryError(`protocol: expected tcp or udp, given "${protocol}"`);
+    q.protocol = protocol;
+  }
+  const since = params.get('since');
+  if (since !== null) q.sinceMs = parseSince(since, now);
+  const edges = await store.listEdges(q);
+  return {
+    edges: edges.map((e) => ({
+      cluster: scope === 'global' ? null : e.key.scope,
+      protocol: e.key.protocol,
+      source: e.key.source,
+      dest: e.key.dest,
+      last_seen: new Date(e.lastSeenMs).toISOString(),
+    })),
+  };
+}
+
+/** GET /api/v1/alerts?limit= */
+export async function listAlerts(store: BaselineStore, params: URLSearchParams): Promise<unknown> {
+  const alerts = await store.listAlerts(parseLimit(params.get('limit'), 100));
+  return {
+    alerts: alerts.map((a) => ({ ...a.alert, created_at: new Date(a.createdMs).toISOString(), deliveries: a.deliveries })),
+  };
+}

@@ -1,0 +1,103 @@
+import type { Lifecycle } from '../core/stage';
+import { ConfigError } from '../core/errors';
+import type { BaselineStore } from '../store/store';
+import type { Telemetry } from '../telemetry/metrics';
+import type { Logger } from '../telemetry/logger';
+import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
+import type { Sink } from './sink';
+import { SinkPump } from './sink-pump';
+
+export interface DispatcherOptions {
+  /** Unique per process (and per replica): leases in the outbox are held in its name. */
+  consumerId: string;
+  /** Deliveries in flight at most, per sink. */
+  concurrency: number;
+  /** A retryable delivery is retried until this long after the alert was enqueued. */
+  deadlineMs: number;
+  /** Bound of one delivery attempt. */
+  timeoutMs: number;
+  /** How often due retries and expired leases of dead consumers are picked up. Default 1 s. */
+  pollIntervalMs?: number;
+  /** Lease of a claimed entry; must exceed timeoutMs. Default timeoutMs + max(5 s, timeoutMs). */
+  leaseMs?: number;
+  backoff?: Partial<BackoffOptions>;
+}
+
+const DEFAULT_POLL_MS = 1_000;
+const DEFAULT_DRAIN_MS = 5_000;
+
+/**
+ * Delivers the alert outbox to the sinks; one per process. The detector calls notify() after
+ * enqueueing, which claims at once: that keeps alert latency in milliseconds. A slow poll
+ * catches what no notify announces (retries coming due, entries of a consumer that died).
+ */
+export class AlertDispatcher implements Lifecycle {
+  private readonly pumps: SinkPump[];
+  private timer: NodeJS.Timeout | null = null;
+  private running = false;
+  private readonly pollIntervalMs: number;
+
+  constructor(
+    private readonly store: BaselineStore,
+    sinks: Sink[],
+    opts: DispatcherOptions,
+    telemetry: Telemetry,
+    private readonly logger: Logger,
+  ) {
+    const leaseMs = opts.leaseMs ?? opts.timeoutMs + Math.max(5_000, opts.timeoutMs);
+    if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1) throw new ConfigError('delivery_concurrency', 'a positive integer', opts.concurrency);
+    if (!(opts.timeoutMs > 0)) throw new ConfigError('webhook_timeout', 'a duration greater than 0', opts.timeoutMs);
+    // A lease that could end while its delivery still runs would let a second consumer send it too.
+    if (!(leaseMs > opts.timeoutMs)) throw new ConfigError('leaseMs', `a lease longer than the delivery timeout (${opts.timeoutMs} ms)`, leaseMs);
+    const names = sinks.map((s) => s.name);
+    const dup = names.find((n, i) => names.indexOf(n) !== i);
+    if (dup !== undefined) throw new ConfigError('sinks', 'sinks with distinct names', dup);
+    this.pollIntervalMs = opts.pollIntervalMs ?? DEFAULT_POLL_MS;
+    const pumpOpts = {
+      consumerId: opts.consumerId,
+      concurrency: opts.concurrency,
+      deadlineMs: opts.deadlineMs,
+      timeoutMs: opts.timeoutMs,
+      leaseMs,
+      backoff: { ...DEFAULT_BACKOFF, ...opts.backoff },
+    };
+    this.pumps = sinks.map((sink) => new SinkPump(store, sink, pumpOpts, telemetry, logger));
+    telemetry.gauge('edgewatch_alerts_pending', 'Alert deliveries waiting in the outbox, by sink', async () => {
+      const { pending } = await this.store.outboxStats();
+      const counts = new Map<string, number>(names.map((n) => [n, 0]));
+      for (const [sink, n] of Object.entries(pending)) counts.set(sink, n);
+      return [...counts].map(([sink, n]) => [n, { sink }]);
+    });
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    this.timer = setInterval(() => this.wake(), this.pollIntervalMs);
+    this.timer.unref();
+    this.logger.info({ sinks: this.pumps.map((p) => p.sink.name) }, 'alert dispatcher started');
+    this.wake();
+  }
+
+  /** New alerts are in the outbox: claim them now rather than at the next poll. */
+  notify(): void {
+    if (this.running) this.wake();
+  }
+
+  /**
+   * Stop claiming and wait up to `drainDeadlineMs` for deliveries in flight; then abort them and
+   * hand their entries back. Everything not delivered stays in the outbox for the next consumer.
+   */
+  async stop(drainDeadlineMs = DEFAULT_DRAIN_MS): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    await Promise.all(this.pumps.map((p) => p.stop(drainDeadlineMs)));
+    this.logger.info('alert dispatcher stopped');
+  }
+
+  private wake(): void {
+    for (const pump of this.pumps) pump.kick();
+  }
+}

@@ -1,0 +1,165 @@
+import { edgeId, GLOBAL_SCOPE, type EdgeKey } from '../core/edge';
+import type { Observation } from '../core/observation';
+import type { Stage } from '../core/stage';
+import type { BaselineStore, Sighting } from '../store/store';
+import type { Telemetry } from '../telemetry/metrics';
+import { buildAlertDraft } from './alert-draft';
+import { groupAppearances, type Appearance, type TimedPoint } from './appearances';
+import { EdgeCache } from './edge-cache';
+import { LearningPeriod } from './learning';
+import { RefreshBuffer } from './refresh-buffer';
+
+export interface DetectorOptions {
+  baselineWindowMs: number;
+  detectionWindowMs: number;
+  learningPeriodMs: number;
+  clockSkewMs: number;
+  baselineScope: 'cluster' | 'global';
+  cacheMaxEdges: number;
+  /** Milliseconds since the epoch; injectable so tests pin every boundary. */
+  now?: () => number;
+}
+
+/** Why a new edge raised no alert (label of edgewatch_alerts_suppressed_total). */
+export type SuppressReason = 'late' | 'learning' | 'filtered';
+
+/** Decides per alert candidate whether a filter rule drops it (filter rules plug in here). */
+export type AlertFilter = (obs: Observation) => boolean;
+
+export interface DetectResult {
+  points: number;
+  newEdges: number;
+  alerts: number;
+}
+
+/**
+ * The detect stage: the design's seven rules. Known edges are answered from the cache and their
+ * last-seen refresh is batched; everything else goes to the store, which decides "new" and
+ * enqueues the alert atomically, so replicas, retries and replays never alert twice.
+ */
+export class Detector implements Stage<Observation[], DetectResult> {
+  readonly cache: EdgeCache;
+  readonly refreshes: RefreshBuffer;
+  private readonly learning: LearningPeriod;
+  private readonly now: () => number;
+  private filter: AlertFilter = () => false;
+  private readonly listeners: Array<() => void> = [];
+
+  constructor(
+    private readonly store: BaselineStore,
+    private readonly opts: DetectorOptions,
+    private readonly telemetry: Telemetry,
+  ) {
+    this.cache = new EdgeCache(opts.cacheMaxEdges);
+    this.refreshes = new RefreshBuffer(store);
+    this.learning = new LearningPeriod(store, opts.learningPeriodMs);
+    this.now = opts.now ?? Date.now;
+  }
+
+  setFilter(filter: AlertFilter): void {
+    this.filter = filter;
+  }
+
+  /** Called after a batch enqueued alerts (the dispatcher delivers at once instead of polling). */
+  onAlerts(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  async consume(batch: Observation[]): Promise<DetectResult> {
+    const now = this.now();
+    const { baselineWindowMs: windowMs } = this.opts;
+    const misses: TimedPoint[] = [];
+    let hits = 0;
+    for (const obs of batch) {
+      const t = this.effectiveTime(obs.timeMs, now);
+      const key: EdgeKey = {
+        scope: this.opts.baselineScope === 'global' ? GLOBAL_SCOPE : obs.cluster,
+        protocol: obs.protocol,
+        source: obs.source,
+        dest: obs.dest,
+      };
+      const id = edgeId(key);
+      const cached = this.cache.get(id);
+      // Known iff some observation lies in [t − window, t) or later: the store holds last-seen ≥ cached.
+      if (cached !== undefined && cached >= t - windowMs) {
+        hits++;
+        if (t > cached) {
+          this.cache.raise(id, t);
+          this.refreshes.add(id, key, t);
+        }
+        continue;
+      }
+      misses.push({ id, key, timeMs: t, obs });
+    }
+    if (hits > 0) this.telemetry.cacheLookups.add(hits, { result: 'hit' });
+    if (misses.length === 0) return { points: batch.length, newEdges: 0, alerts: 0 };
+    this.telemetry.cacheLookups.add(misses.length, { result: 'miss' });
+    return this.decide(misses, batch.length, now);
+  }
+
+  private async decide(misses: TimedPoint[], points: number, now: number): Promise<DetectResult> {
+    const { baselineWindowMs, detectionWindowMs } = this.opts;
+    const appearances = groupAppearances(misses, baselineWindowMs);
+    const earliest = new Map<string, number>();
+    for (const a of appearances) {
+      const cur = earliest.get(a.key.scope);
+      if (cur === undefined || a.firstMs < cur) earliest.set(a.key.scope, a.firstMs);
+    }
+    await this.telemetry.time(this.telemetry.storeDuration, { op: 'touch_scope' }, () => this.learning.note(earliest));
+
+    const reasons: Array<SuppressReason | null> = [];
+    const sightings: Sighting[] = appearances.map((a) => {
+      const reason = this.suppressReason(a, now);
+      reasons.push(reason);
+      const s: Sighting = { key: a.key, firstMs: a.firstMs, lastMs: a.lastMs };
+      if (reason === null) s.alert = buildAlertDraft(a.key, a.first, a.firstMs, { baselineWindowMs, detectionWindowMs, nowMs: now });
+      return s;
+    });
+    const outcomes = await this.telemetry.time(this.telemetry.storeDuration, { op: 'observe' }, () =>
+      this.store.observe(sightings, baselineWindowMs),
+    );
+
+    let newEdges = 0;
+    let alerts = 0;
+    outcomes.forEach((o, i) => {
+      const a = appearances[i];
+      this.cache.raise(a.id, o.lastSeenMs);
+      if (!o.isNew) return;
+      newEdges++;
+      this.telemetry.edgesNew.add(1, { protocol: a.key.protocol });
+      if (o.alerted) alerts++;
+      else this.telemetry.alertsSuppressed.add(1, { reason: reasons[i] ?? 'duplicate' });
+    });
+    if (alerts > 0) {
+      this.telemetry.alertsEnqueued.add(alerts);
+      for (const l of this.listeners) l();
+    }
+    return { points, newEdges, alerts };
+  }
+
+  /** Rule 1: a missing time, or one beyond the allowed skew in the future, becomes the receive time. */
+  private effectiveTime(t: number, now: number): number {
+    if (t <= 0) {
+      this.telemetry.pointsRetimed.add(1, { reason: 'missing' });
+      return now;
+    }
+    if (t > now + this.opts.clockSkewMs) {
+      this.telemetry.pointsRetimed.add(1, { reason: 'future' });
+      return now;
+    }
+    return t;
+  }
+
+  /** Rules 3 and 4: late data, learning period and filter rules hold an alert back. */
+  private suppressReason(a: Appearance, now: number): SuppressReason | null {
+    if (a.firstMs < now - this.opts.detectionWindowMs) return 'late';
+    if (this.learning.learning(a.key.scope, a.firstMs)) return 'learning';
+    if (this.filter(a.first)) return 'filtered';
+    return null;
+  }
+
+  /** Write batched refreshes now (flush timer and shutdown). */
+  flush(): Promise<void> {
+    return this.telemetry.time(this.telemetry.storeDuration, { op: 'refresh' }, () => this.refreshes.flush());
+  }
+}

@@ -1,0 +1,48 @@
+import type { Config } from './config/config';
+import type { Detector } from './detect/detector';
+import type { BaselineStore } from './store/store';
+import type { Logger } from './telemetry/logger';
+
+/** Background timers: flush batched refreshes, prune edges past the baseline window. */
+export class Maintenance {
+  private timers: NodeJS.Timeout[] = [];
+
+  constructor(
+    private readonly detector: Detector,
+    private readonly store: BaselineStore,
+    private readonly cfg: Pick<Config, 'flushIntervalMs' | 'pruneIntervalMs' | 'baselineWindowMs'>,
+    private readonly logger: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  start(): void {
+    this.every(this.cfg.flushIntervalMs, () => this.detector.flush(), 'refresh flush');
+    this.every(this.cfg.pruneIntervalMs, () => this.prune(), 'prune');
+  }
+
+  async prune(): Promise<number> {
+    const n = await this.store.prune(this.now() - this.cfg.baselineWindowMs);
+    if (n > 0) this.logger.info({ pruned: n }, 'pruned edges older than the baseline window');
+    return n;
+  }
+
+  stop(): void {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+  }
+
+  private every(ms: number, fn: () => Promise<unknown>, what: string): void {
+    let running = false;
+    const t = setInterval(() => {
+      if (running) return;
+      running = true;
+      fn()
+        .catch((err: unknown) => this.logger.warn({ err }, `${what} failed; retrying on the next tick`))
+        .finally(() => {
+          running = false;
+        });
+    }, ms);
+    t.unref();
+    this.timers.push(t);
+  }
+}

@@ -1,0 +1,95 @@
+import type Database from 'better-sqlite3';
+import type { Protocol } from '../../core/observation';
+import type { EdgeQuery, EdgeRecord, EdgeRefresh, ObserveOutcome, Sighting } from '../store';
+import type { Statements } from './statements';
+import { enqueueAlert } from './sqlite-outbox';
+
+interface EdgeListRow {
+  scope: string;
+  protocol: Protocol;
+  source: string;
+  dest: string;
+  last_seen: number;
+}
+type ListParams = { scope?: string; protocol?: string; since?: number; limit: number };
+
+/**
+ * The baseline half of SqliteStore. Each function runs inside a transaction the store opens
+ * (BEGIN IMMEDIATE, so the read of last-seen and the write that follows cannot interleave
+ * with another connection's: that is what makes "new" decided once across processes).
+ */
+export class SqliteEdges {
+  /** listEdges statements by filter shape (at most 8), so each is prepared once. */
+  private readonly listStatements = new Map<string, Database.Statement<[ListParams], EdgeListRow>>();
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly st: Statements,
+  ) {}
+
+  observe(sightings: Sighting[], baselineWindowMs: number, nowMs: number): ObserveOutcome[] {
+    const out: ObserveOutcome[] = [];
+    for (const s of sightings) {
+      const { scope, protocol, source, dest } = s.key;
+      const row = this.st.getEdge.get(scope, protocol, source, dest);
+      const previous = row ? row.last_seen : null;
+      const isNew = previous === null || previous < s.firstMs - baselineWindowMs;
+      const lastSeenMs = previous === null ? s.lastMs : Math.max(previous, s.lastMs);
+      if (previous === null || lastSeenMs !== previous) this.st.upsertEdge.run(scope, protocol, source, dest, lastSeenMs);
+      // Same transaction as the edge write: the alert exists if and only if the edge was recorded new.
+      const alerted = isNew && s.alert !== undefined && enqueueAlert(this.st, s.alert, previous, nowMs);
+      out.push({ isNew, previousSeenMs: previous, lastSeenMs, alerted });
+    }
+    return out;
+  }
+
+  refresh(updates: EdgeRefresh[]): void {
+    for (const u of updates) this.st.upsertEdge.run(u.key.scope, u.key.protocol, u.key.source, u.key.dest, u.lastMs);
+  }
+
+  touchScope(scope: string, pointMs: number): number {
+    const row = this.st.touchScope.get(scope, pointMs);
+    return row ? row.first_seen : pointMs;
+  }
+
+  prune(beforeMs: number): number {
+    const edges = this.st.pruneEdges.run(beforeMs).changes;
+    this.st.pruneDeliveries.run({ before: beforeMs });
+    this.st.pruneAlerts.run({ before: beforeMs });
+    return edges;
+  }
+
+  list(q: EdgeQuery): EdgeRecord[] {
+    if (q.limit <= 0) return [];
+    const params: ListParams = { limit: q.limit };
+    const where: string[] = [];
+    if (q.scope !== undefined) {
+      where.push('scope = @scope');
+      params.scope = q.scope;
+    }
+    if (q.protocol !== undefined) {
+      where.push('protocol = @protocol');
+      params.protocol = q.protocol;
+    }
+    if (q.sinceMs !== undefined) {
+      where.push('last_seen >= @since');
+      params.since = q.sinceMs;
+    }
+    const shape = where.join(' AND ');
+    let stmt = this.listStatements.get(shape);
+    if (!stmt) {
+      stmt = this.db.prepare<[ListParams], EdgeListRow>(
+        `SELECT scope, protocol, source, dest, last_seen FROM edges ${shape ? `WHERE ${shape}` : ''} ORDER BY last_seen DESC LIMIT @limit`,
+      );
+      this.listStatements.set(shape, stmt);
+    }
+    return stmt.all(params).map((r) => ({
+      key: { scope: r.scope, protocol: r.protocol, source: r.source, dest: r.dest },
+      lastSeenMs: r.last_seen,
+    }));
+  }
+
+  count(): number {
+    return this.st.countEdges.get()?.n ?? 0;
+  }
+}
