@@ -263,9 +263,12 @@ class ProtobufWalker {
     const r = this.r;
     const kv = this.kv;
     readKeyValue(r, end, kv);
+    const len = kv.keyEnd - kv.keyStart;
+    const mask = len < 256 ? this.spec.keyLengthMask[len] : 0xff;
+    if (mask === 0) return;
     const keyBytes = this.spec.keyBytes;
     for (let i = 0; i < KEY_COUNT; i++) {
-      if (r.bytesEqual(kv.keyStart, kv.keyEnd, keyBytes[i])) {
+      if ((mask & (1 << i)) !== 0 && r.bytesEqual(kv.keyStart, kv.keyEnd, keyBytes[i])) {
         this.valueStart[i] = kv.valueStart;
         this.valueEnd[i] = kv.valueEnd;
       }

@@ -27,6 +27,8 @@ export interface WatchSpec {
   byName: ReadonlyMap<string, Protocol>;
   keys: readonly string[];
   keyBytes: readonly Buffer[];
+  /** Bit i set at [n] when keys[i] is n bytes long (n < 256): most keys are rejected by length alone. */
+  keyLengthMask: Uint8Array;
 }
 
 export function compileWatchSpec(opts: DecoderOptions): WatchSpec {
@@ -39,12 +41,18 @@ export function compileWatchSpec(opts: DecoderOptions): WatchSpec {
     return proto;
   });
   const keys = [opts.clusterAttr, opts.sourceAttr, opts.destAttr, opts.sourceNamespaceAttr, opts.destNamespaceAttr];
+  const keyBytes = keys.map((k) => Buffer.from(k, 'utf8'));
+  const keyLengthMask = new Uint8Array(256);
+  keyBytes.forEach((b, i) => {
+    if (b.length < 256) keyLengthMask[b.length] |= 1 << i;
+  });
   return {
     names,
     nameBytes: names.map((n) => Buffer.from(n, 'utf8')),
     protocols,
     byName: new Map(names.map((n, i) => [n, protocols[i]])),
     keys,
-    keyBytes: keys.map((k) => Buffer.from(k, 'utf8')),
+    keyBytes,
+    keyLengthMask,
   };
 }

@@ -10,7 +10,8 @@ export const WT_FIXED32 = 5;
  * Buffer's own UTF-8 slicer (undocumented but in every Node release): toString() reaches it
  * through an encoding switch that costs ~25% per short string. Invalid UTF-8 becomes U+FFFD.
  */
-const utf8Slice = (Buffer.prototype as unknown as { utf8Slice?: (start: number, end: number) => string }).utf8Slice;
+type Utf8Sliceable = Buffer & { utf8Slice(start: number, end: number): string };
+const HAS_UTF8_SLICE = typeof (Buffer.prototype as Partial<Utf8Sliceable>).utf8Slice === 'function';
 
 const WT_NAMES = ['varint', 'fixed64', 'length-delimited', 'start-group', 'end-group', 'fixed32', 'invalid (6)', 'invalid (7)'];
 
@@ -170,7 +171,7 @@ export class WireReader {
   }
 
   utf8(start: number, end: number): string {
-    return utf8Slice === undefined ? this.buf.toString('utf8', start, end) : utf8Slice.call(this.buf, start, end);
+    return HAS_UTF8_SLICE ? (this.buf as Utf8Sliceable).utf8Slice(start, end) : this.buf.toString('utf8', start, end);
   }
 
   error(what: string, at: number): DecodeError {
