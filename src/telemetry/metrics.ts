@@ -51,7 +51,8 @@ export class Telemetry {
       readers: [this.prometheus, ...extraReaders],
     });
     const m = this.provider.getMeter('edgewatch');
-    const latency = { advice: { explicitBucketBoundaries: LATENCY_BUCKETS }, unit: 's' };
+    // Names carry the unit (Prometheus convention); no OTel unit, so no `# UNIT` line is emitted.
+    const latency = { advice: { explicitBucketBoundaries: LATENCY_BUCKETS } };
     this.pointsReceived = m.createCounter('edgewatch_points_received', { description: 'Data points of watched metrics received' });
     this.pointsDropped = m.createCounter('edgewatch_points_dropped', { description: 'Data points of watched metrics dropped, by reason' });
     this.pointsRetimed = m.createCounter('edgewatch_points_retimed', { description: 'Point times replaced by the receive time (missing or in the future)' });
@@ -61,9 +62,9 @@ export class Telemetry {
     this.alertsSent = m.createCounter('edgewatch_alerts_sent', { description: 'Alerts delivered, by sink' });
     this.alertsFailed = m.createCounter('edgewatch_alerts_failed', { description: 'Alert deliveries failed for good, by sink' });
     this.alertsRetried = m.createCounter('edgewatch_alerts_retried', { description: 'Alert delivery attempts to be retried, by sink' });
-    this.alertLatency = m.createHistogram('edgewatch_alert_latency', { description: 'Detection to delivery', ...latency });
-    this.storeDuration = m.createHistogram('edgewatch_store_operation_duration', { description: 'Store operation latency', ...latency });
-    this.requestDuration = m.createHistogram('edgewatch_export_request_duration', { description: 'OTLP export request latency', ...latency });
+    this.alertLatency = m.createHistogram('edgewatch_alert_latency_seconds', { description: 'Detection to delivery', ...latency });
+    this.storeDuration = m.createHistogram('edgewatch_store_operation_duration_seconds', { description: 'Store operation latency', ...latency });
+    this.requestDuration = m.createHistogram('edgewatch_export_request_duration_seconds', { description: 'OTLP export request latency', ...latency });
     this.cacheLookups = m.createCounter('edgewatch_cache_lookups', { description: 'Known-edge cache lookups, by result' });
   }
 

@@ -172,7 +172,7 @@ describe.each(STORES)('alert delivery (%s store)', (_kind, makeStore) => {
     const metrics = await scrape(telemetry);
     expect(metrics).toMatch(new RegExp(`edgewatch_alerts_sent_total\\{sink="${sink.name}"\\} 1`));
     expect(metrics).toMatch(new RegExp(`edgewatch_alerts_pending\\{sink="${sink.name}"\\} 0`));
-    expect(metrics).toMatch(/edgewatch_alert_latency_count\{sink="[^"]+"\} 1/);
+    expect(metrics).toMatch(/edgewatch_alert_latency_seconds_count\{sink="[^"]+"\} 1/);
   });
 
   it('sends no signature header without a secret', async () => {

@@ -187,7 +187,7 @@ test('admin: healthz, readyz, metrics, alerts API', async () => {
   expect((await getJson(ew.ports.admin, '/healthz')).status).toBe(200);
   expect(await getJson(ew.ports.admin, '/readyz')).toEqual({ status: 200, json: { status: 'ready', store: 'sqlite' } });
   const metrics = (await httpRequest(ew.ports.admin, 'GET', '/metrics')).body.toString();
-  for (const name of ['edgewatch_points_received_total', 'edgewatch_points_dropped_total', 'edgewatch_edges_new_total', 'edgewatch_alerts_sent_total', 'edgewatch_alerts_pending', 'edgewatch_store_operation_duration', 'edgewatch_export_request_duration']) {
+  for (const name of ['edgewatch_points_received_total', 'edgewatch_points_dropped_total', 'edgewatch_edges_new_total', 'edgewatch_alerts_sent_total', 'edgewatch_alerts_pending', 'edgewatch_store_operation_duration_seconds_bucket', 'edgewatch_export_request_duration_seconds_bucket', 'edgewatch_alert_latency_seconds_bucket']) {
     expect(metrics).toContain(name);
   }
   const { json } = await getJson<{ alerts: Array<{ id: string; deliveries: Array<{ state: string }> }> }>(ew.ports.admin, '/api/v1/alerts?limit=5');

@@ -363,7 +363,7 @@ describe('lifecycle and telemetry', () => {
 
   test('request durations are recorded by transport and status', async () => {
     const { resourceMetrics: rm } = await metricsReader.collect();
-    const metric = rm.scopeMetrics.flatMap((sm) => sm.metrics).find((m) => m.descriptor.name === 'edgewatch_export_request_duration');
+    const metric = rm.scopeMetrics.flatMap((sm) => sm.metrics).find((m) => m.descriptor.name === 'edgewatch_export_request_duration_seconds');
     const labels = (metric?.dataPoints ?? []).map((dp) => `${dp.attributes.transport}/${dp.attributes.code}`);
     expect(labels).toEqual(expect.arrayContaining(['grpc/OK', 'grpc/INVALID_ARGUMENT', 'grpc/UNAVAILABLE', 'http/200', 'http/400', 'http/413', 'http/503']));
   });
