@@ -30,8 +30,8 @@ export class OtlpDecoder {
 
   /** Decodes ExportMetricsServiceRequest protobuf bytes (gRPC message or OTLP/HTTP body). */
   decodeProtobuf(buf: Buffer): DecodeResult {
-    const b = Buffer.isBuffer(buf) ? buf : Buffer.from((buf as Uint8Array).buffer, (buf as Uint8Array).byteOffset, (buf as Uint8Array).byteLength);
-    return decodeOtlpProtobuf(b, this.#spec);
+    const bytes: Uint8Array = buf; // a plain Uint8Array is accepted too, wrapped without a copy
+    return decodeOtlpProtobuf(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), this.#spec);
   }
 
   /** Decodes an OTLP/JSON ExportMetricsServiceRequest body. */

@@ -68,7 +68,7 @@ class JsonWalker {
   private resourceMetrics(rm: JsonObject): void {
     const resource = asObject(rm.resource, 'ResourceMetrics.resource');
     const resAttrs = resource === undefined ? (NO_ATTRIBUTES as unknown[]) : asArray(resource.attributes, 'Resource.attributes');
-    this.readValues(resAttrs);
+    this.readValues(resAttrs, K_CLUSTER + 1); // only the cluster is read from the resource
     const resCluster = this.values[K_CLUSTER] ?? '';
     for (const sm of asArray(field(rm, 'scopeMetrics', 'scope_metrics'), 'scopeMetrics')) {
       const scope = asObject(sm, 'ScopeMetrics') ?? {};
@@ -100,7 +100,7 @@ class JsonWalker {
     const attrs = asArray(p.attributes, 'NumberDataPoint.attributes');
     const flags = uint32(p.flags, 'NumberDataPoint.flags');
     const time = timeMs(field(p, 'timeUnixNano', 'time_unix_nano'), 'timeUnixNano');
-    this.readValues(attrs);
+    this.readValues(attrs, KEY_COUNT);
     if ((flags & FLAG_NO_RECORDED_VALUE) !== 0) return drop(result, 'no_value');
     const v = this.values;
     const source = v[K_SOURCE] ?? '';
@@ -111,15 +111,15 @@ class JsonWalker {
     result.observations.push(new JsonObservation(cluster, protocol, source, dest, v[K_SOURCE_NS] ?? '', v[K_DEST_NS] ?? '', time, resAttrs, attrs));
   }
 
-  /** Checks each KeyValue's shape and decodes the values of the keys in use (last one wins). */
-  private readValues(list: unknown[]): void {
+  /** Checks each KeyValue's shape and decodes the values of the first `keyCount` keys in use (last one wins). */
+  private readValues(list: unknown[], keyCount: number): void {
     const keys = this.spec.keys;
     const values = this.values;
     values.fill(undefined);
     for (const e of list) {
       const kv = asObject(e, 'KeyValue') ?? {};
       const key = asString(kv.key, 'KeyValue.key');
-      for (let i = 0; i < KEY_COUNT; i++) {
+      for (let i = 0; i < keyCount; i++) {
         if (key === keys[i]) values[i] = anyToString(jsonAnyValue(kv.value, 0));
       }
     }

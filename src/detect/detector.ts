@@ -78,18 +78,17 @@ export class Detector implements Stage<Observation[], DetectResult> {
         source: obs.source,
         dest: obs.dest,
       };
-      const id = edgeId(key);
-      const cached = this.cache.get(id);
+      const cached = this.cache.get(key);
       // Known iff some observation lies in [t − window, t) or later: the store holds last-seen ≥ cached.
       if (cached !== undefined && cached >= t - windowMs) {
         hits++;
         if (t > cached) {
-          this.cache.raise(id, t);
-          this.refreshes.add(id, key, t);
+          this.cache.raise(key, t);
+          this.refreshes.add(edgeId(key), key, t);
         }
         continue;
       }
-      misses.push({ id, key, timeMs: t, obs });
+      misses.push({ id: edgeId(key), key, timeMs: t, obs });
     }
     if (hits > 0) this.telemetry.cacheLookups.add(hits, { result: 'hit' });
     if (misses.length === 0) return { points: batch.length, newEdges: 0, alerts: 0 };
@@ -123,7 +122,7 @@ export class Detector implements Stage<Observation[], DetectResult> {
     let alerts = 0;
     outcomes.forEach((o, i) => {
       const a = appearances[i];
-      this.cache.raise(a.id, o.lastSeenMs);
+      this.cache.raise(a.key, o.lastSeenMs);
       if (!o.isNew) return;
       newEdges++;
       this.telemetry.edgesNew.add(1, { protocol: a.key.protocol });

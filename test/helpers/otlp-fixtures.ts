@@ -6,12 +6,23 @@
  * object is already in OTLP/JSON shape (lowerCamelCase, 64-bit ints as decimal strings), so
  * the JSON body is its JSON.stringify. Deterministic: same options, same bytes.
  */
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as protobuf from 'protobufjs';
 import type { DecoderOptions } from '../../src/decode/decoder';
 
-export const PROTO_DIR = path.resolve(__dirname, '../../proto');
+const SERVICE_PROTO = 'opentelemetry/proto/collector/metrics/v1/metrics_service.proto';
 export const REQUEST_TYPE = 'opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest';
+
+/** The repository's proto/ directory: the nearest one above this file (also when compiled elsewhere, e.g. dist-bench/). */
+function findProtoDir(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'proto', SERVICE_PROTO))) return path.join(dir, 'proto');
+    if (path.dirname(dir) === dir) throw new Error(`no proto/${SERVICE_PROTO} above ${__dirname}`);
+  }
+}
+
+export const PROTO_DIR = findProtoDir();
 
 let root: protobuf.Root | undefined;
 
@@ -20,7 +31,7 @@ export function otlpRoot(): protobuf.Root {
   if (root === undefined) {
     const r = new protobuf.Root();
     r.resolvePath = (_origin, target) => (path.isAbsolute(target) ? target : path.join(PROTO_DIR, target));
-    r.loadSync('opentelemetry/proto/collector/metrics/v1/metrics_service.proto');
+    r.loadSync(SERVICE_PROTO);
     r.resolveAll();
     root = r;
   }

@@ -1,0 +1,136 @@
+/** Child processes for the benchmark: baseline receivers, edgewatch, redis-server. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { get } from 'node:http';
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Proc {
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+function stopper(child: ChildProcess): () => Promise<void> {
+  return () =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+    });
+}
+
+/** A baseline receiver (`transport` | `protobufjs`); resolves with its port. */
+export function startBaseline(mode: string): Promise<Proc & { port: number }> {
+  const child = spawn(process.execPath, [join(__dirname, 'receivers/baseline-server.js'), mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /PORT (\d+)/.exec(out);
+      if (m) resolve({ child, port: Number(m[1]), stop: stopper(child) });
+    });
+    child.once('exit', (code) => reject(new Error(`baseline ${mode} exited ${code}`)));
+  });
+}
+
+export function httpGet(port: number, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    get({ host: '127.0.0.1', port, path }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    }).on('error', reject);
+  });
+}
+
+async function waitReady(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if ((await httpGet(port, '/readyz')).status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error('edgewatch did not become ready');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The built edgewatch (`bin/edgewatch.js serve`) with the given store and webhook. */
+export async function startEdgewatch(store: string, webhookUrl: string, extraEnv: Record<string, string> = {}): Promise<Proc & { grpc: number; admin: number }> {
+  const [grpc, http, admin] = [await freePort(), await freePort(), await freePort()];
+  const child = spawn(process.execPath, [join(__dirname, '../../bin/edgewatch.js'), 'serve'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: {
+      ...process.env,
+      EDGEWATCH_OTLP_GRPC_ADDR: `127.0.0.1:${grpc}`,
+      EDGEWATCH_OTLP_HTTP_ADDR: `127.0.0.1:${http}`,
+      EDGEWATCH_ADMIN_ADDR: `127.0.0.1:${admin}`,
+      EDGEWATCH_STORE: store,
+      EDGEWATCH_WEBHOOK_URL: webhookUrl,
+      EDGEWATCH_LEARNING_PERIOD: '0',
+      EDGEWATCH_LOG_LEVEL: 'warn',
+      ...extraEnv,
+    },
+  });
+  await waitReady(admin, 20_000);
+  return { child, grpc, admin, stop: stopper(child) };
+}
+
+/** A private redis-server on a free port (never the shared one). */
+export async function startRedis(): Promise<Proc & { port: number }> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'ew-bench-redis-'));
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+  for (let i = 0; i < 100; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    const ok = await new Promise<boolean>((resolve) => {
+      const c = spawn('redis-cli', ['-p', String(port), 'ping'], { stdio: ['ignore', 'pipe', 'ignore'] });
+      let o = '';
+      c.stdout?.on('data', (d: Buffer) => (o += d.toString()));
+      c.on('exit', () => resolve(o.includes('PONG')));
+    });
+    if (ok) return { child, port, stop: stopper(child) };
+  }
+  throw new Error('redis-server did not start');
+}
+
+/** Total calls from `INFO commandstats`. */
+export function redisCommandCalls(port: number): Promise<number> {
+  return new Promise((resolve) => {
+    const c = spawn('redis-cli', ['-p', String(port), 'info', 'commandstats'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let o = '';
+    c.stdout?.on('data', (d: Buffer) => (o += d.toString()));
+    c.on('exit', () => {
+      let total = 0;
+      for (const m of o.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)) if (m[1] !== 'info' && m[1] !== 'ping') total += Number(m[2]);
+      resolve(total);
+    });
+  });
+}
+
+/** Sum of store operations edgewatch counted (`edgewatch_store_operation_duration_seconds_count`). */
+export async function storeOps(adminPort: number): Promise<number> {
+  const { body } = await httpGet(adminPort, '/metrics');
+  let total = 0;
+  for (const m of body.matchAll(/^edgewatch_store_operation_duration_seconds_count\{[^}]*\} (\d+)/gm)) total += Number(m[1]);
+  return total;
+}
+
+export function tempDbPath(): string {
+  return join(mkdtempSync(join(tmpdir(), 'ew-bench-')), 'edgewatch.db');
+}

@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto';
+import type { EdgeKey } from '../core/edge';
+
+/**
+ * A 128-bit hash of an edge key (four 32-bit murmur3-style lanes), keyed with per-process random
+ * seeds so nobody can craft two workload names that collide offline. The cache stores these
+ * 16 bytes instead of the key strings, which is what keeps it at tens of bytes per edge.
+ */
+export class EdgeHasher {
+  private readonly seeds: Int32Array;
+  /** Output lanes of the last hash() call (reused: no allocation per point). */
+  readonly out = new Int32Array(4);
+
+  constructor(seed?: Buffer) {
+    const bytes = seed ?? randomBytes(16);
+    this.seeds = new Int32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + 16));
+  }
+
+  hash(k: EdgeKey): Int32Array {
+    let h0 = this.seeds[0];
+    let h1 = this.seeds[1];
+    let h2 = this.seeds[2];
+    let h3 = this.seeds[3];
+    const parts = [k.scope, k.protocol, k.source, k.dest];
+    for (let p = 0; p < 4; p++) {
+      const s = parts[p];
+      // The length goes in first: it is what keeps ("ab","c") and ("a","bc") apart.
+      for (let i = -1; i < s.length; i++) {
+        const c = i < 0 ? s.length | 0x10000000 : s.charCodeAt(i);
+        h0 = step(h0, c, 0xcc9e2d51);
+        h1 = step(h1, c, 0x1b873593);
+        h2 = step(h2, c, 0x85ebca6b);
+        h3 = step(h3, c, 0xc2b2ae35);
+      }
+    }
+    // Cross the lanes before finalizing so every output bit depends on all of them.
+    this.out[0] = fmix(h0 ^ h1);
+    this.out[1] = fmix(h1 ^ h2);
+    this.out[2] = fmix(h2 ^ h3);
+    this.out[3] = fmix(h3 ^ h0 ^ 0x5bd1e995);
+    return this.out;
+  }
+}
+
+function step(h: number, c: number, m: number): number {
+  let k = Math.imul(c, m);
+  k = (k << 15) | (k >>> 17);
+  k = Math.imul(k, 0x1b873593);
+  h ^= k;
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+function fmix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
