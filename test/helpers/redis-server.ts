@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,9 @@ export interface RedisServer {
   restart(): Promise<void>;
   /** stop() and remove the temp dir. */
   dispose(): Promise<void>;
+  /** SIGSTOP / SIGCONT: a server that holds connections open but never answers. */
+  pause(): void;
+  resume(): void;
   /** One command through redis-cli; returns its stdout. */
   cli(...args: string[]): string;
 }
@@ -91,6 +94,8 @@ interface ServerOptions {
   port?: number;
   /** Extra config args, e.g. cluster mode. */
   args?: string[];
+  /** Config file written into the temp dir and passed first (Sentinel rewrites its own). */
+  configFile?: string;
 }
 
 class Server implements RedisServer {
@@ -100,6 +105,7 @@ class Server implements RedisServer {
     readonly port: number,
     private readonly dir: string,
     private readonly args: string[],
+    private readonly configFile?: string,
   ) {}
 
   get url(): string {
@@ -107,7 +113,8 @@ class Server implements RedisServer {
   }
 
   async start(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', HOST, '--save', '', '--appendonly', 'no', '--dir', this.dir, ...this.args];
+    const conf = this.configFile === undefined ? [] : [join(this.dir, 'redis.conf')];
+    const args = [...conf, '--port', String(this.port), '--bind', HOST, '--save', '', '--appendonly', 'no', '--dir', this.dir, ...this.args];
     const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = child;
     this.stderr = '';
@@ -141,7 +148,16 @@ class Server implements RedisServer {
     await this.start();
   }
 
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   async dispose(): Promise<void> {
+    this.resume(); // a stopped process ignores SIGTERM until continued
     await this.stop();
     rmSync(this.dir, { recursive: true, force: true });
   }
@@ -159,7 +175,8 @@ export async function startRedis(opts: ServerOptions = {}): Promise<RedisServer>
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = opts.port ?? (await freePort());
     const dir = mkdtempSync(join(tmpdir(), 'ew-redis-'));
-    const server = new Server(port, dir, opts.args ?? []);
+    if (opts.configFile !== undefined) writeFileSync(join(dir, 'redis.conf'), opts.configFile);
+    const server = new Server(port, dir, opts.args ?? [], opts.configFile);
     try {
       await server.start();
       return server;
@@ -170,6 +187,11 @@ export async function startRedis(opts: ServerOptions = {}): Promise<RedisServer>
     }
   }
   throw lastErr;
+}
+
+/** A Sentinel (quorum 1) watching the master on `masterPort` under `name`. */
+export async function startSentinel(masterPort: number, name = 'mymaster'): Promise<RedisServer> {
+  return startRedis({ configFile: `sentinel monitor ${name} ${HOST} ${masterPort} 1\n`, args: ['--sentinel'] });
 }
 
 /**

@@ -6,7 +6,9 @@
  *   {ew:N}:edges        ZSET    member = edge id, score = last-seen ms
  *   {ew:N}:scopes       HASH    scope -> earliest point ms ever seen (learning period)
  *   {ew:N}:outbox       STREAM  one entry per alert: id, draft (JSON), prev (ms or ''), created (ms),
- *                               sinks (JSON array); one consumer group per sink, named as the sink
+ *                               sinks (JSON array: the sinks it is for); one consumer group per
+ *                               sink, named as the sink. An edge's alert goes to the edge's shard,
+ *                               an alert of no edge (storm summary) to the shard of its id
  *   {ew:N}:alert-ids    HASH    alert id -> entry id in this shard's outbox (enqueue is idempotent)
  *   {ew:N}:alert-owner  HASH    alert id -> "<shard>:<entry id>" for alert ids whose shard is N
  *                               (finds an alert's entry for ack/retry/fail; one entry per alert id
@@ -23,8 +25,9 @@
  *
  * Shards: a fixed 16 (changing it would re-home every edge). The `{ew:N}` hash tag puts all keys
  * of shard N in one cluster slot, so every script touches one slot, while the 16 tags spread
- * over the cluster's masters. Shard of an edge = FNV-1a-32 of the UTF-8 bytes of its edge id
- * mod 16; of a scope = the same of the scope; of an alert id (alert-owner) = the same of the id.
+ * over the cluster's masters. Shard of an edge = hash32 of the UTF-8 bytes of its edge id mod 16,
+ * hash32 = FNV-1a-32 finalised with MurmurHash3's fmix32 (FNV alone leaves the low bits badly
+ * mixed); of a scope = the same of the scope; of an alert id (alert-owner) = the same of the id.
  * Operations across shards (list, count, prune, claim) fan out one call per shard.
  */
 import { edgeId, type EdgeKey } from '../../core/edge';
@@ -83,7 +86,7 @@ export function edgeMember(k: EdgeKey): string {
 }
 
 export function shardOf(text: string): number {
-  return fnv1a32(Buffer.from(text, 'utf8')) % SHARDS;
+  return hash32(Buffer.from(text, 'utf8')) % SHARDS;
 }
 
 /** Field of `{ew:N}:deliveries`; entry ids never contain ':' so the first ':' splits it. */
@@ -95,11 +98,17 @@ export function deliveryField(entryId: string, sink: string): string {
 export const pendingCountField = (sink: string): string => `p:${sink}`;
 export const failedCountField = (sink: string): string => `f:${sink}`;
 
-function fnv1a32(bytes: Uint8Array): number {
+/** FNV-1a-32, then fmix32 so that every output bit depends on every input bit. Stable: never change it. */
+export function hash32(bytes: Uint8Array): number {
   let h = 0x811c9dc5;
   for (const b of bytes) {
     h ^= b;
-    h = Math.imul(h, 0x01000193) >>> 0;
+    h = Math.imul(h, 0x01000193);
   }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
   return h >>> 0;
 }

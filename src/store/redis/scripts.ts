@@ -11,6 +11,7 @@ type Arg = string | number;
  */
 export interface ScriptCommands {
   ewObserveV1(edges: string, outbox: string, alertIds: string, deliveries: string, counts: string, ...argv: Arg[]): Promise<unknown>;
+  ewEnqueueV1(outbox: string, alertIds: string, deliveries: string, counts: string, alertOwner: string, nowMs: Arg, sinksJson: string, alertId: string, draft: string, shard: Arg): Promise<unknown>;
   ewRetractV1(outbox: string, alertIds: string, deliveries: string, counts: string, entryId: string, alertId: string): Promise<unknown>;
   ewTouchScopeV1(scopes: string, scope: string, pointMs: Arg): Promise<unknown>;
   ewPruneV1(edges: string, outbox: string, alertIds: string, deliveries: string, counts: string, cutMs: Arg, cursor: string, limit: Arg): Promise<unknown>;
@@ -22,6 +23,7 @@ export type RedisClient = (Redis | Cluster) & ScriptCommands;
 
 const SCRIPTS: { name: keyof ScriptCommands; file: string; keys: number }[] = [
   { name: 'ewObserveV1', file: 'observe.lua', keys: 5 },
+  { name: 'ewEnqueueV1', file: 'enqueue.lua', keys: 5 },
   { name: 'ewRetractV1', file: 'retract.lua', keys: 4 },
   { name: 'ewTouchScopeV1', file: 'touch-scope.lua', keys: 1 },
   { name: 'ewPruneV1', file: 'prune.lua', keys: 5 },
