@@ -3,17 +3,29 @@ import { randomBytes } from 'node:crypto';
 import type { Config } from './config/config';
 import { AdminServer } from './admin/admin-server';
 import { AlertDispatcher } from './alert/dispatcher';
-import { buildSinks } from './alert/build-sinks';
+import { buildSinks, maxSinkTimeoutMs } from './alert/build-sinks';
+import { AlertGuards } from './detect/alert-guards';
+import type { ReloadResult } from './detect/filter-rules-watcher';
 import { OtlpDecoder } from './decode/decoder';
 import { Detector } from './detect/detector';
 import { createExportHandler } from './ingest';
 import { OtlpGrpcReceiver } from './receiver/otlp-grpc';
 import { OtlpHttpReceiver } from './receiver/otlp-http';
 import { openStore } from './store/open-store';
+import { StoreInit } from './store/store-init';
+import { timedStore } from './store/timed-store';
+import type { ExportHandler } from './receiver/export-handler';
 import type { BaselineStore } from './store/store';
+import type { EdgeKey } from './core/edge';
 import { createLogger, type Logger } from './telemetry/logger';
 import { Telemetry } from './telemetry/metrics';
 import { Maintenance } from './maintenance';
+import { TlsReloader } from './receiver/tls-reloader';
+import { selfExportReaders } from './telemetry/self-export';
+import { version } from './version';
+
+/** Deliveries in flight get at least this long at shutdown, even when requests used the whole budget. */
+const MIN_DRAIN_MS = 1_000;
 
 export interface ServiceOptions {
   logger?: Logger;
@@ -45,13 +57,22 @@ export class EdgewatchService {
   private readonly http: OtlpHttpReceiver;
   private readonly admin: AdminServer;
   private readonly maintenance: Maintenance;
+  /** Filter rules and storm guard between the detector and the outbox. */
+  readonly guards: AlertGuards;
   private readonly sinkNames: string[];
+  private readonly storeInit: StoreInit;
+  private readonly tls: TlsReloader | undefined;
   private stopping: Promise<void> | null = null;
 
   constructor(readonly cfg: Readonly<Config>, opts: ServiceOptions = {}) {
     this.logger = opts.logger ?? createLogger(cfg.logLevel);
-    this.telemetry = new Telemetry({ 'service.name': 'edgewatch' });
-    this.store = opts.store ?? openStore(cfg.store, { redisPassword: cfg.redisPassword, redisKeyPrefix: cfg.redisKeyPrefix });
+    const instanceId = opts.consumerId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+    this.telemetry = new Telemetry(
+      { 'service.name': 'edgewatch', 'service.version': version, 'service.instance.id': instanceId },
+      selfExportReaders({ endpoint: cfg.selfOtlpEndpoint, intervalMs: cfg.selfOtlpIntervalMs }, this.logger),
+    );
+    this.tls = TlsReloader.fromConfig(cfg, this.logger, this.telemetry);
+    this.store = timedStore(opts.store ?? openStore(cfg.store, { redisPassword: cfg.redisPassword, redisKeyPrefix: cfg.redisKeyPrefix }), this.telemetry);
     const sinks = buildSinks(cfg, this.logger);
     this.sinkNames = sinks.map((s) => s.name);
     this.detector = new Detector(this.store, { ...cfg, now: opts.now }, this.telemetry);
@@ -59,29 +80,39 @@ export class EdgewatchService {
       this.store,
       sinks,
       {
-        consumerId: opts.consumerId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+        consumerId: instanceId,
         concurrency: cfg.deliveryConcurrency,
         deadlineMs: cfg.deliveryDeadlineMs,
-        timeoutMs: cfg.webhookTimeoutMs,
+        timeoutMs: maxSinkTimeoutMs(cfg),
       },
       this.telemetry,
       this.logger,
     );
     this.detector.onAlerts(() => this.dispatcher.notify());
-    const handler = createExportHandler(new OtlpDecoder(cfg), this.detector, this.telemetry);
-    const recv = { maxMessageBytes: cfg.maxMessageBytes, authToken: cfg.authToken, maxInflight: cfg.maxInflightRequests };
+    this.guards = new AlertGuards(cfg, this.detector, this.store, { replicaId: instanceId, now: opts.now, notify: () => this.dispatcher.notify() }, this.telemetry, this.logger);
+    this.storeInit = new StoreInit(this.store, this.sinkNames, this.logger);
+    const ingest = createExportHandler(new OtlpDecoder(cfg), this.detector, this.telemetry);
+    // Until the store is initialised, OTLP answers UNAVAILABLE: the collector keeps the data.
+    const handler: ExportHandler = (req) => {
+      this.storeInit.check();
+      return ingest(req);
+    };
+    const recv = { maxMessageBytes: cfg.maxMessageBytes, authToken: cfg.authToken, maxInflight: cfg.maxInflightRequests, tls: this.tls };
     this.grpc = new OtlpGrpcReceiver({ addr: cfg.otlpGrpcAddr, ...recv }, handler, this.telemetry, this.logger);
     this.http = new OtlpHttpReceiver({ addr: cfg.otlpHttpAddr, ...recv }, handler, this.telemetry, this.logger);
-    this.admin = new AdminServer({ addr: cfg.adminAddr, baselineScope: cfg.baselineScope }, this.store, this.telemetry, this.logger);
+    const forget = (key: EdgeKey): void => this.detector.cache.delete(key);
+    this.admin = new AdminServer({ addr: cfg.adminAddr, baselineScope: cfg.baselineScope, adminToken: cfg.adminToken, onForget: forget }, this.store, this.telemetry, this.logger);
     this.maintenance = new Maintenance(this.detector, this.store, cfg, this.logger, opts.now);
     this.telemetry.gauge('edgewatch_cache_edges', 'Edges in the known-edge cache', () => [[this.detector.cache.size, {}]]);
     this.telemetry.gauge('edgewatch_refresh_pending', 'Last-seen refreshes waiting for the next flush', () => [[this.detector.refreshes.size, {}]]);
   }
 
   async start(): Promise<BoundPorts> {
-    await this.store.init(this.sinkNames);
-    this.dispatcher.start();
+    await this.storeInit.start();
+    this.storeInit.onReady(() => this.dispatcher.start());
     this.maintenance.start();
+    this.guards.start();
+    this.tls?.start();
     const admin = await this.admin.start();
     const grpc = (await this.grpc.start()).port;
     const http = (await this.http.start()).port;
@@ -92,18 +123,28 @@ export class EdgewatchService {
     return { grpc, http, admin };
   }
 
-  /** Graceful stop; idempotent. */
-  stop(graceMs = 10_000): Promise<void> {
+  /** Re-read the filter rules file (SIGHUP); a bad file is logged and the rules in force stay. */
+  reloadRules(): Promise<ReloadResult> {
+    return this.guards.reloadRules();
+  }
+
+  /** Graceful stop within about `graceMs` (default shutdown_timeout); idempotent. */
+  stop(graceMs = this.cfg.shutdownTimeoutMs): Promise<void> {
     this.stopping ??= this.doStop(graceMs);
     return this.stopping;
   }
 
   private async doStop(graceMs: number): Promise<void> {
+    // One budget for the whole drain: what requests leave unused, alert deliveries may use.
+    const deadline = Date.now() + graceMs;
     this.admin.setDraining();
     await Promise.all([this.grpc.stop(graceMs), this.http.stop(graceMs)]);
+    this.tls?.stop();
     this.maintenance.stop();
+    this.storeInit.stop();
     await this.detector.flush().catch((err: unknown) => this.logger.error({ err }, 'final refresh flush failed'));
-    await this.dispatcher.stop(graceMs);
+    await this.guards.stop();
+    await this.dispatcher.stop(Math.max(MIN_DRAIN_MS, deadline - Date.now()));
     await this.store.close();
     await this.admin.stop(500);
     await this.telemetry.shutdown();

@@ -4,12 +4,19 @@ import type { Telemetry } from '../telemetry/metrics';
 import type { BaselineStore } from '../store/store';
 import { BadQueryError, listAlerts, listEdges } from './api';
 import { closeServer, listen } from './listen';
+import { EdgeQueryError, exportNetworkPolicies, forgetEdges, selectorFromParams } from './edges-admin';
+import { bearerCheck } from '../receiver/auth';
+import type { EdgeKey } from '../core/edge';
 
 export interface AdminOptions {
   addr: string;
   baselineScope: 'cluster' | 'global';
   /** How long /readyz waits for the store's answer. */
   readyTimeoutMs?: number;
+  /** When set, DELETE requests must carry `Authorization: Bearer <token>`. */
+  adminToken?: string;
+  /** An edge was forgotten: drop it from the known-edge cache too. */
+  onForget?: (key: EdgeKey) => void;
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -70,8 +77,26 @@ export class AdminServer {
     }
   }
 
+  /** DELETE /api/v1/edges?cluster=&source=&dest=&protocol=: forget edges (they alert again when next seen). */
+  private async forget(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    if (!bearerCheck(this.opts.adminToken)(req.headers.authorization)) {
+      res.setHeader('WWW-Authenticate', 'Bearer');
+      return sendJson(res, 401, { error: 'missing or invalid bearer token' });
+    }
+    try {
+      const keys = await forgetEdges(this.store, selectorFromParams(url.searchParams), this.opts.baselineScope, this.opts.onForget);
+      this.logger.info({ forgotten: keys }, 'edges forgotten');
+      const forgotten = keys.map((k) => ({ cluster: this.opts.baselineScope === 'global' ? null : k.scope, protocol: k.protocol, source: k.source, dest: k.dest }));
+      return sendJson(res, forgotten.length > 0 ? 200 : 404, { forgotten });
+    } catch (err) {
+      if (err instanceof EdgeQueryError) return sendJson(res, 400, { error: err.message });
+      throw err;
+    }
+  }
+
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://admin');
+    if (req.method === 'DELETE' && url.pathname === '/api/v1/edges') return this.forget(req, res, url);
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: 'method not allowed' });
     switch (url.pathname) {
       case '/metrics':
@@ -92,6 +117,15 @@ export class AdminServer {
           return sendJson(res, 200, body);
         } catch (err) {
           if (err instanceof BadQueryError) return sendJson(res, 400, { error: err.message });
+          throw err;
+        }
+      case '/api/v1/networkpolicies':
+        try {
+          const yaml = await exportNetworkPolicies(this.store, url.searchParams.get('cluster') ?? undefined, this.opts.baselineScope, Date.now());
+          res.writeHead(200, { 'Content-Type': 'application/yaml; charset=utf-8', 'Content-Length': Buffer.byteLength(yaml) });
+          return void res.end(yaml);
+        } catch (err) {
+          if (err instanceof EdgeQueryError) return sendJson(res, 400, { error: err.message });
           throw err;
         }
       default:

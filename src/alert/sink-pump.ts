@@ -126,6 +126,7 @@ export class SinkPump {
   private async deliverOne(entry: OutboxEntry): Promise<void> {
     const alert = completeAlert(entry.draft, entry.previousSeenMs);
     const result = await this.attempt(alert);
+    if (result.kind === 'success' && result.skipped === true) return this.skipped(entry);
     if (result.kind === 'success') return this.succeeded(entry, alert);
     if (result.kind === 'failure') return this.failed(entry, result.error);
     if (this.aborting) return this.release(entry);
@@ -175,6 +176,12 @@ export class SinkPump {
     const detectedMs = Date.parse(alert.detected_at);
     if (Number.isFinite(detectedMs)) this.telemetry.alertLatency.record(Math.max(0, now - detectedMs) / 1000, this.attrs);
     this.logger.debug({ sink: this.sink.name, alertId: entry.alertId }, 'alert delivered');
+    await this.record('ackAlerts', entry, () => this.store.ackAlerts(this.sink.name, [entry.alertId]));
+  }
+
+  /** Not for this sink (its protocol/cluster filter): leaves the sink's queue, not counted as sent. */
+  private async skipped(entry: OutboxEntry): Promise<void> {
+    this.logger.debug({ sink: this.sink.name, alertId: entry.alertId }, 'alert filtered out by the sink');
     await this.record('ackAlerts', entry, () => this.store.ackAlerts(this.sink.name, [entry.alertId]));
   }
 

@@ -5,7 +5,8 @@ import type { Alert } from '../core/alert';
  * worth retrying; the dispatcher owns backoff, deadline and bookkeeping in the outbox.
  */
 export type DeliveryResult =
-  | { kind: 'success' }
+  /** `skipped`: the sink's filter did not want the alert; acknowledged without sending. */
+  | { kind: 'success'; skipped?: boolean }
   | { kind: 'retryable'; error: string; retryAfterMs?: number }
   | { kind: 'failure'; error: string };
 

@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { EdgewatchError } from '../core/errors';
 import { version } from '../version';
+import { addEdgesCommand } from './edges';
+import { addReplayCommand } from './replay';
 import { addConfigFlags, serve } from './serve';
 
 export function buildProgram(): Command {
@@ -10,6 +12,8 @@ export function buildProgram(): Command {
   addConfigFlags(program.command('serve').description('run the service (OTLP gRPC :4317, OTLP HTTP :4318, admin :9464)')).action(
     (opts: Record<string, unknown>) => serve(opts),
   );
+  addReplayCommand(program);
+  addEdgesCommand(program);
   return program;
 }
 

@@ -1,3 +1,4 @@
+import { constants as osConstants } from 'node:os';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config';
 import { OPTIONS } from '../config/options';
@@ -24,7 +25,17 @@ export function flagValues(raw: Record<string, unknown>): Record<string, unknown
   return out;
 }
 
-/** `edgewatch serve`: run until SIGTERM/SIGINT; a second signal exits at once. */
+/**
+ * Past shutdown_timeout, how long closing the store and the last push of own metrics may take
+ * before the process gives up on a clean stop (a hung store must not outlive the pod's grace).
+ */
+export const HARD_STOP_MARGIN_MS = 15_000;
+
+/**
+ * `edgewatch serve`: run until SIGTERM/SIGINT, then stop in order (intake, in-flight requests,
+ * refresh flush, alert drain, store) and exit 0. A second signal exits at once. Node handles the
+ * signals itself, so this also works as PID 1 in a container.
+ */
 export async function serve(raw: Record<string, unknown>): Promise<void> {
   const cfg = loadConfig({ flags: flagValues(raw) });
   const service = new EdgewatchService(cfg);
@@ -34,10 +45,15 @@ export async function serve(raw: Record<string, unknown>): Promise<void> {
     signals++;
     if (signals > 1) {
       service.logger.warn({ signal: sig }, 'second signal: exiting now');
-      process.exit(1);
+      process.exit(128 + (osConstants.signals[sig] ?? 0));
     }
-    service.logger.info({ signal: sig }, 'shutting down');
-    service.stop().then(
+    service.logger.info({ signal: sig, shutdownTimeoutMs: cfg.shutdownTimeoutMs }, 'shutting down');
+    const hard = setTimeout(() => {
+      service.logger.error({ afterMs: cfg.shutdownTimeoutMs + HARD_STOP_MARGIN_MS }, 'shutdown did not finish: exiting');
+      process.exit(1);
+    }, cfg.shutdownTimeoutMs + HARD_STOP_MARGIN_MS);
+    hard.unref();
+    service.stop(cfg.shutdownTimeoutMs).then(
       () => process.exit(0),
       (err: unknown) => {
         service.logger.error({ err }, 'shutdown failed');
@@ -47,4 +63,6 @@ export async function serve(raw: Record<string, unknown>): Promise<void> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // SIGHUP re-reads rules_file; a bad file is logged and the rules in force stay.
+  process.on('SIGHUP', () => void service.reloadRules());
 }

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ConfigError } from '../core/errors';
 import { parseBytes, parseDuration } from './duration';
 import { OPTIONS, type OptionSpec } from './options';
+import { parseSinksConfig, type SinkConfig } from './sinks-config';
 
 export interface Config {
   otlpGrpcAddr: string;
@@ -35,6 +36,20 @@ export interface Config {
   flushIntervalMs: number;
   pruneIntervalMs: number;
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+  tlsClientCaFile?: string;
+  tlsReloadIntervalMs: number;
+  selfOtlpEndpoint?: string;
+  selfOtlpIntervalMs: number;
+  shutdownTimeoutMs: number;
+  rulesFile?: string;
+  rulesPollIntervalMs: number;
+  stormMaxAlertsPerMinute: number;
+  externalUrl?: string;
+  adminToken?: string;
+  /** The file's `sinks:` list (README "Sinks"); the file is its only source. */
+  sinks: SinkConfig[];
 }
 
 type Raw = string | number | boolean | string[];
@@ -72,6 +87,11 @@ function parseValue(spec: OptionSpec, raw: Raw, origin: string): unknown {
       if (!Number.isInteger(n) || n < 1) throw new ConfigError(field, 'a positive integer', raw);
       return n;
     }
+    case 'count': {
+      const n = Number(text);
+      if (!Number.isInteger(n) || n < 0) throw new ConfigError(field, 'an integer ≥ 0 (0 disables)', raw);
+      return n;
+    }
     case 'bytes': {
       const n = parseBytes(text);
       if (n === null || n < 1024) throw new ConfigError(field, 'a size of at least 1KiB like 64MiB or 4194304', raw);
@@ -85,7 +105,8 @@ function parseValue(spec: OptionSpec, raw: Raw, origin: string): unknown {
   }
 }
 
-function readFileLayer(path: string): Record<string, Raw> {
+/** The file's option scalars, and its structured `sinks:` value (validated by loadConfig, which knows the env). */
+function readFileLayer(path: string, structured: { sinks?: unknown }): Record<string, Raw> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -97,6 +118,12 @@ function readFileLayer(path: string): Record<string, Raw> {
     doc = parseYaml(text) ?? {};
   } catch (err) {
     throw new ConfigError(`EDGEWATCH_CONFIG`, 'valid YAML', `${path}: ${(err as Error).message}`);
+  }
+  // Structured keys (lists of objects) have their own schema; the rest are option scalars.
+  if (isPlainObject(doc)) {
+    const { sinks, ...scalars } = doc;
+    structured.sinks = sinks;
+    doc = scalars;
   }
   const parsed = fileSchema.safeParse(doc);
   if (!parsed.success) {
@@ -112,12 +139,17 @@ function readFileLayer(path: string): Record<string, Raw> {
   return out;
 }
 
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
 /** Build the configuration from defaults ← file ← env ← flags; validated, then frozen. */
 export function loadConfig(sources: ConfigSources = {}): Readonly<Config> {
   const env = sources.env ?? process.env;
   const flags = sources.flags ?? {};
   const filePath = sources.file ?? (typeof flags.config === 'string' ? flags.config : undefined) ?? env.EDGEWATCH_CONFIG;
-  const fileLayer = filePath ? readFileLayer(filePath) : {};
+  const structured: { sinks?: unknown } = {};
+  const fileLayer = filePath ? readFileLayer(filePath, structured) : {};
   const out: Record<string, unknown> = {};
   for (const spec of OPTIONS) {
     let raw: Raw | undefined;
@@ -130,7 +162,9 @@ export function loadConfig(sources: ConfigSources = {}): Readonly<Config> {
     if (fromFlag !== undefined) [raw, origin] = [fromFlag as Raw, spec.flag];
     if (raw !== undefined) out[spec.name] = parseValue(spec, raw, origin);
   }
+  out.sinks = parseSinksConfig(structured.sinks, filePath ?? '', env);
   const cfg = out as unknown as Config;
+  if (cfg.externalUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(cfg.externalUrl)) throw new ConfigError('external_url', 'an http:// or https:// URL', cfg.externalUrl);
   for (const m of cfg.metrics) {
     const proto = m.split('.')[0];
     if (proto !== 'tcp' && proto !== 'udp') throw new ConfigError('metrics', 'metric names starting with tcp. or udp.', m);

@@ -2,7 +2,8 @@
  * The one table of configuration options. Each option is a YAML key (file in EDGEWATCH_CONFIG),
  * an environment variable and a `serve` flag; README's table and the Helm values test read it.
  */
-export type OptionType = 'string' | 'duration' | 'int' | 'bytes' | 'list' | 'enum' | 'addr' | 'secret';
+/** `count` is an integer ≥ 0 (where 0 means off); `int` is ≥ 1. */
+export type OptionType = 'string' | 'duration' | 'int' | 'count' | 'bytes' | 'list' | 'enum' | 'addr' | 'secret';
 
 export interface OptionSpec {
   /** Key in the Config object. */
@@ -59,4 +60,16 @@ export const OPTIONS: readonly OptionSpec[] = [
   opt('flushIntervalMs', 'flush_interval', 'duration', '1s', 'How often batched last-seen refreshes are written to the store.'),
   opt('pruneIntervalMs', 'prune_interval', 'duration', '10m', 'How often edges older than the baseline window are pruned.'),
   opt('logLevel', 'log_level', 'enum', 'info', 'Log level.', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
+  opt('tlsCertFile', 'tls_cert_file', 'string', undefined, 'PEM certificate (chain) of the OTLP gRPC and HTTP receivers; with `tls_key_file` it turns TLS on. Reloaded when the file changes.'),
+  opt('tlsKeyFile', 'tls_key_file', 'string', undefined, 'PEM private key of `tls_cert_file`.'),
+  opt('tlsClientCaFile', 'tls_client_ca_file', 'string', undefined, 'PEM CA bundle: when set, OTLP clients must present a certificate it signed (mTLS).'),
+  opt('tlsReloadIntervalMs', 'tls_reload_interval', 'duration', '10s', 'How often the TLS files are checked for changes (`0` disables reloading).'),
+  opt('selfOtlpEndpoint', 'self_otlp_endpoint', 'string', undefined, "When set, edgewatch's own metrics are also pushed over OTLP/gRPC to this endpoint (`http://collector:4317`)."),
+  opt('selfOtlpIntervalMs', 'self_otlp_interval', 'duration', '30s', 'How often its own metrics are pushed to `self_otlp_endpoint`.'),
+  opt('shutdownTimeoutMs', 'shutdown_timeout', 'duration', '20s', 'On SIGTERM, how long requests in flight and alert deliveries get to finish before they are cut.'),
+  opt('rulesFile', 'rules_file', 'string', undefined, 'YAML file of filter rules (allow-list entries that drop known false positives); reloaded on change and on SIGHUP.'),
+  opt('rulesPollIntervalMs', 'rules_poll_interval', 'duration', '5s', 'How often `rules_file` is also checked by modification time, besides file-system events (`0`: events and SIGHUP only).'),
+  opt('stormMaxAlertsPerMinute', 'storm_max_alerts_per_minute', 'count', '50', 'Storm guard: alerts per cluster per minute at most; further new edges only enter the baseline and one summary alert counts them (`0` disables).'),
+  opt('externalUrl', 'external_url', 'string', undefined, 'Base URL under which people reach the admin API; makes `list_url` of storm summaries and Alertmanager `generatorURL` absolute.'),
+  opt('adminToken', 'admin_token', 'secret', undefined, 'When set, `DELETE /api/v1/edges` must carry `Authorization: Bearer <token>`.'),
 ];

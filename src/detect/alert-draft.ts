@@ -1,7 +1,7 @@
 import type { AlertDraft } from '../core/alert';
 import { alertId, type EdgeKey } from '../core/edge';
 import type { Observation } from '../core/observation';
-import { RULES, riskScore } from './rules';
+import { RULES, scoreFields } from './rules';
 
 export interface DraftContext {
   baselineWindowMs: number;
@@ -22,12 +22,7 @@ export function buildAlertDraft(key: EdgeKey, obs: Observation, firstMs: number,
     dest: { workload: obs.dest, namespace: obs.destNamespace || null },
     first_seen: new Date(firstMs).toISOString(),
     detected_at: new Date(ctx.nowMs).toISOString(),
-    risk_score: riskScore(spec),
-    impact: spec.impact,
-    confidence: spec.confidence,
-    mitre_attack: [...spec.mitreAttack],
-    baseline_window_s: Math.round(ctx.baselineWindowMs / 1000),
-    detection_window_s: Math.round(ctx.detectionWindowMs / 1000),
+    ...scoreFields(spec, ctx),
     attributes: obs.attributes(),
   };
 }

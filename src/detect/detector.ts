@@ -1,8 +1,9 @@
 import { edgeId, GLOBAL_SCOPE, type EdgeKey } from '../core/edge';
 import type { Observation } from '../core/observation';
 import type { Stage } from '../core/stage';
-import type { BaselineStore, Sighting } from '../store/store';
+import type { BaselineStore, ObserveOutcome, Sighting } from '../store/store';
 import type { Telemetry } from '../telemetry/metrics';
+import { observeWithBudget, type AlertBudget } from './alert-budget';
 import { buildAlertDraft } from './alert-draft';
 import { groupAppearances, type Appearance, type TimedPoint } from './appearances';
 import { EdgeCache } from './edge-cache';
@@ -21,7 +22,7 @@ export interface DetectorOptions {
 }
 
 /** Why a new edge raised no alert (label of edgewatch_alerts_suppressed_total). */
-export type SuppressReason = 'late' | 'learning' | 'filtered';
+export type SuppressReason = 'late' | 'learning' | 'filtered' | 'storm';
 
 /** Decides per alert candidate whether a filter rule drops it (filter rules plug in here). */
 export type AlertFilter = (obs: Observation) => boolean;
@@ -44,6 +45,9 @@ export class Detector implements Stage<Observation[], DetectResult> {
   private readonly now: () => number;
   private filter: AlertFilter = () => false;
   private readonly listeners: Array<() => void> = [];
+  private readonly suppressedListeners: Array<(reason: SuppressReason, obs: Observation) => void> = [];
+  /** The storm guard; null: no cap. */
+  private budget: AlertBudget | null = null;
 
   constructor(
     private readonly store: BaselineStore,
@@ -58,6 +62,16 @@ export class Detector implements Stage<Observation[], DetectResult> {
 
   setFilter(filter: AlertFilter): void {
     this.filter = filter;
+  }
+
+  /** Caps alerts per cluster (the storm guard); null removes the cap. */
+  setBudget(budget: AlertBudget | null): void {
+    this.budget = budget;
+  }
+
+  /** Called for each new edge that raised no alert, with the reason (filter rule metrics count these). */
+  onSuppressed(listener: (reason: SuppressReason, obs: Observation) => void): void {
+    this.suppressedListeners.push(listener);
   }
 
   /** Called after a batch enqueued alerts (the dispatcher delivers at once instead of polling). */
@@ -104,7 +118,7 @@ export class Detector implements Stage<Observation[], DetectResult> {
       const cur = earliest.get(a.key.scope);
       if (cur === undefined || a.firstMs < cur) earliest.set(a.key.scope, a.firstMs);
     }
-    await this.telemetry.time(this.telemetry.storeDuration, { op: 'touch_scope' }, () => this.learning.note(earliest));
+    await this.learning.note(earliest);
 
     const reasons: Array<SuppressReason | null> = [];
     const sightings: Sighting[] = appearances.map((a) => {
@@ -114,9 +128,9 @@ export class Detector implements Stage<Observation[], DetectResult> {
       if (reason === null) s.alert = buildAlertDraft(a.key, a.first, a.firstMs, { baselineWindowMs, detectionWindowMs, nowMs: now });
       return s;
     });
-    const outcomes = await this.telemetry.time(this.telemetry.storeDuration, { op: 'observe' }, () =>
-      this.store.observe(sightings, baselineWindowMs),
-    );
+    const observe = (batch: Sighting[]): Promise<ObserveOutcome[]> => this.store.observe(batch, baselineWindowMs);
+    const clusters = appearances.map((a) => a.first.cluster);
+    const { outcomes, heldBack } = await observeWithBudget(this.budget, sightings, clusters, observe, now);
 
     let newEdges = 0;
     let alerts = 0;
@@ -126,8 +140,13 @@ export class Detector implements Stage<Observation[], DetectResult> {
       if (!o.isNew) return;
       newEdges++;
       this.telemetry.edgesNew.add(1, { protocol: a.key.protocol });
-      if (o.alerted) alerts++;
-      else this.telemetry.alertsSuppressed.add(1, { reason: reasons[i] ?? 'duplicate' });
+      if (o.alerted) {
+        alerts++;
+        return;
+      }
+      const reason = heldBack[i] ? 'storm' : reasons[i];
+      this.telemetry.alertsSuppressed.add(1, { reason: reason ?? 'duplicate' });
+      if (reason !== null) for (const l of this.suppressedListeners) l(reason, a.first);
     });
     if (alerts > 0) {
       this.telemetry.alertsEnqueued.add(alerts);
@@ -159,6 +178,6 @@ export class Detector implements Stage<Observation[], DetectResult> {
 
   /** Write batched refreshes now (flush timer and shutdown). */
   flush(): Promise<void> {
-    return this.telemetry.time(this.telemetry.storeDuration, { op: 'refresh' }, () => this.refreshes.flush());
+    return this.refreshes.flush();
   }
 }

@@ -20,3 +20,15 @@ export const RULES: Record<Protocol, RuleSpec> = {
 export function riskScore(r: RuleSpec): number {
   return (r.impact * r.confidence) / 100;
 }
+
+/** The score and window fields every alert of `spec` carries. */
+export function scoreFields(spec: RuleSpec, windows: { baselineWindowMs: number; detectionWindowMs: number }) {
+  return {
+    risk_score: riskScore(spec),
+    impact: spec.impact,
+    confidence: spec.confidence,
+    mitre_attack: [...spec.mitreAttack],
+    baseline_window_s: Math.round(windows.baselineWindowMs / 1000),
+    detection_window_s: Math.round(windows.detectionWindowMs / 1000),
+  };
+}

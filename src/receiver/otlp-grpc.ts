@@ -2,7 +2,6 @@ import {
   Metadata,
   ResponderBuilder,
   Server,
-  ServerCredentials,
   ServerInterceptingCall,
   ServerListenerBuilder,
   status as GrpcStatus,
@@ -20,6 +19,8 @@ import { encodeExportResponseProto, encodeStatusProto } from './export-response'
 import { formatListenAddr, parseListenAddr } from './listen-addr';
 import type { ReceiverOptions } from './receiver-options';
 import { grpcCodeName, mapFailure } from './status-map';
+import { grpcServerCredentials } from './tls-grpc';
+import { tlsMode } from './tls-reloader';
 
 export type { ReceiverOptions } from './receiver-options';
 
@@ -72,10 +73,10 @@ export class OtlpGrpcReceiver {
       },
     });
     const port = await new Promise<number>((resolve, reject) => {
-      server.bindAsync(target, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+      server.bindAsync(target, grpcServerCredentials(this.opts.tls), (err, bound) => (err ? reject(err) : resolve(bound)));
     });
     this.server = server;
-    this.logger.info({ addr: this.opts.addr, port }, 'OTLP gRPC receiver listening');
+    this.logger.info({ addr: this.opts.addr, port, tls: tlsMode(this.opts.tls) }, 'OTLP gRPC receiver listening');
     return { port };
   }
 

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { DecodeError, OverloadedError, UnauthenticatedError, UnsupportedMediaTypeError } from '../core/errors';
@@ -11,6 +12,7 @@ import { ClientGoneError, discardBody, mustClose, readBody } from './http-body';
 import { parseListenAddr } from './listen-addr';
 import type { ReceiverOptions } from './receiver-options';
 import { mapFailure } from './status-map';
+import { tlsMode } from './tls-reloader';
 
 export const METRICS_PATH = '/v1/metrics';
 
@@ -30,9 +32,10 @@ function formatOf(contentType: string | undefined): BodyFormat | null {
 
 /** OTLP/HTTP metrics receiver: `POST /v1/metrics`, protobuf or JSON, optionally compressed. */
 export class OtlpHttpReceiver {
-  private server: Server | null = null;
+  private server: Server | TlsServer | null = null;
   private inflight = 0;
   private stopping = false;
+  private unsubscribeTls: (() => void) | null = null;
   private readonly authorized: (header: string | undefined) => boolean;
 
   constructor(
@@ -47,7 +50,7 @@ export class OtlpHttpReceiver {
   async start(): Promise<{ port: number }> {
     if (this.server) throw new Error('OTLP HTTP receiver already started');
     const { host, port } = parseListenAddr(this.opts.addr, 'otlp_http_addr');
-    const server = createServer({ keepAlive: true, keepAliveTimeout: KEEP_ALIVE_MS }, (req, res) => this.onRequest(req, res));
+    const server = this.createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen({ host, port }, () => {
@@ -58,8 +61,26 @@ export class OtlpHttpReceiver {
     this.server = server;
     this.stopping = false;
     const bound = (server.address() as AddressInfo).port;
-    this.logger.info({ addr: this.opts.addr, port: bound }, 'OTLP HTTP receiver listening');
+    this.logger.info({ addr: this.opts.addr, port: bound, tls: tlsMode(this.opts.tls) }, 'OTLP HTTP receiver listening');
     return { port: bound };
+  }
+
+  /**
+   * Plain HTTP, or HTTPS whose certificate follows the files: setSecureContext swaps it for new
+   * connections while established ones keep theirs. With a client CA, a client without a
+   * certificate it signed fails the handshake before any request is read.
+   */
+  private createServer(): Server | TlsServer {
+    const http = { keepAlive: true, keepAliveTimeout: KEEP_ALIVE_MS };
+    const onRequest = (req: IncomingMessage, res: ServerResponse): void => this.onRequest(req, res);
+    const tls = this.opts.tls;
+    if (!tls) return createServer(http, onRequest);
+    const { cert, key, ca } = tls.current();
+    const mtls = tls.requireClientCert;
+    const server = createTlsServer({ ...http, cert, key, ca, requestCert: mtls, rejectUnauthorized: mtls, minVersion: 'TLSv1.2' }, onRequest);
+    this.unsubscribeTls = tls.onChange((m) => server.setSecureContext({ cert: m.cert, key: m.key, ca: m.ca }));
+    server.on('tlsClientError', (err) => this.logger.debug({ err: err.message }, 'OTLP HTTP receiver: TLS handshake failed'));
+    return server;
   }
 
   /** Stop accepting, let requests in flight finish for up to `graceMs`, then cut every connection. */
@@ -68,6 +89,8 @@ export class OtlpHttpReceiver {
     if (!server) return;
     this.server = null;
     this.stopping = true;
+    this.unsubscribeTls?.();
+    this.unsubscribeTls = null;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.logger.warn({ graceMs }, 'OTLP HTTP receiver: requests still running at the deadline, closing connections');

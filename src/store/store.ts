@@ -106,6 +106,20 @@ export interface BaselineStore {
   countEdges(): Promise<number>;
 
   /**
+   * Delete one edge (exact scope, protocol, source and dest) from the baseline, so its next point
+   * is new again (`edgewatch edges forget`, `DELETE /api/v1/edges`). The outbox is untouched.
+   * Returns whether the edge existed.
+   */
+  forgetEdge(key: EdgeKey): Promise<boolean>;
+
+  /**
+   * Enqueue an alert that belongs to no sighting (the storm guard's summary), with
+   * previousSeenMs null, for every registered sink, exactly as `observe` enqueues one.
+   * Idempotent by `draft.id`: returns false (and changes nothing) when that id exists already.
+   */
+  enqueueAlert(draft: AlertDraft): Promise<boolean>;
+
+  /**
    * Lease up to `max` deliverable entries of `sink` to `consumer` for `leaseMs`: pending entries
    * that are not leased (or whose lease expired — a dead consumer's) and whose retry time is due.
    */

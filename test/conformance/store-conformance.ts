@@ -370,6 +370,53 @@ export function storeConformance(name: string, factory: () => Promise<{ store: B
       });
     });
 
+    describe('forgetEdge and enqueueAlert', () => {
+      it('forgetEdge deletes exactly one edge (all four parts must match); its next sighting is new', async () => {
+        const k = key('frontend', 'payments');
+        const udp = key('frontend', 'payments', { protocol: 'udp' });
+        const other = key('frontend', 'payments', { scope: 'prod-us' });
+        await store.observe([sighting(k, T0, T0, false), sighting(udp, T0, T0, false), sighting(other, T0, T0, false)], W);
+        expect(await store.forgetEdge(k)).toBe(true);
+        expect(await store.forgetEdge(k)).toBe(false);
+        expect(await store.forgetEdge(key('frontend', 'nowhere'))).toBe(false);
+        expect(await lastSeen(k)).toBeUndefined();
+        expect(await lastSeen(udp)).toBe(T0);
+        expect(await lastSeen(other)).toBe(T0);
+        expect(await store.countEdges()).toBe(2);
+        expect(await observeOne(sighting(k, T0 + 30_000))).toEqual({ isNew: true, previousSeenMs: null, lastSeenMs: T0 + 30_000, alerted: true });
+      });
+
+      it('forgetEdge leaves the outbox alone', async () => {
+        const k = key('frontend', 'payments');
+        await observeOne(sighting(k, T0));
+        await store.forgetEdge(k);
+        expect(await store.claimAlerts(SINKS[0], 'c1', 10, 60_000)).toHaveLength(1);
+      });
+
+      it('enqueueAlert puts a standalone alert in every sink\'s queue with previous_seen null, once per id', async () => {
+        const draft = { ...alertDraft(key('*', '*'), T0), id: 'storm-prod-eu-1', rule: 'kubernetes_newly_seen_edge_storm' as const, held_back: 7, list_url: '/api/v1/edges?cluster=prod-eu' };
+        expect(await store.enqueueAlert(draft)).toBe(true);
+        expect(await store.enqueueAlert({ ...draft, held_back: 9 })).toBe(false);
+        expect(await store.countEdges()).toBe(0);
+        for (const sink of SINKS) {
+          const entries = await store.claimAlerts(sink, 'c1', 10, 60_000);
+          expect(entries).toMatchObject([{ alertId: draft.id, sink, draft, previousSeenMs: null, attempts: 0 }]);
+        }
+        const [stored] = await store.listAlerts(10);
+        expect(stored.alert).toEqual({ ...draft, previous_seen: null });
+        await store.ackAlerts(SINKS[0], [draft.id]);
+        expect((await store.outboxStats()).pending).toEqual({ [SINKS[0]]: 0, [SINKS[1]]: 1 });
+      });
+
+      it('enqueueAlert shares the id space of observe: an alert id enqueued by observe is not enqueued again', async () => {
+        const k = key('frontend', 'payments');
+        const s = sighting(k, T0);
+        await observeOne(s);
+        expect(await store.enqueueAlert(s.alert as AlertDraft)).toBe(false);
+        expect(await store.listAlerts(10)).toHaveLength(1);
+      });
+    });
+
     describe('ping and close', () => {
       it('ping answers while open; after close every call rejects with StoreUnavailableError', async () => {
         await expect(store.ping()).resolves.toBeUndefined();

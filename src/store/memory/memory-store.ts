@@ -1,3 +1,4 @@
+import type { AlertDraft } from '../../core/alert';
 import { StoreUnavailableError } from '../../core/errors';
 import { edgeId, type EdgeKey } from '../../core/edge';
 import type {
@@ -96,6 +97,16 @@ export class MemoryStore implements BaselineStore {
   async countEdges(): Promise<number> {
     this.check();
     return this.edges.size;
+  }
+
+  async forgetEdge(key: EdgeKey): Promise<boolean> {
+    this.check();
+    return this.edges.delete(edgeId(key));
+  }
+
+  async enqueueAlert(draft: AlertDraft): Promise<boolean> {
+    this.check();
+    return this.outbox.enqueue(draft, null, Date.now());
   }
 
   async claimAlerts(sink: string, consumer: string, max: number, leaseMs: number): Promise<OutboxEntry[]> {

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { EdgeKey } from '../../core/edge';
 import type { Protocol } from '../../core/observation';
 import type { EdgeQuery, EdgeRecord, EdgeRefresh, ObserveOutcome, Sighting } from '../store';
 import type { Statements } from './statements';
@@ -87,6 +88,10 @@ export class SqliteEdges {
       key: { scope: r.scope, protocol: r.protocol, source: r.source, dest: r.dest },
       lastSeenMs: r.last_seen,
     }));
+  }
+
+  forget(key: EdgeKey): boolean {
+    return this.st.deleteEdge.run(key.scope, key.protocol, key.source, key.dest).changes > 0;
   }
 
   count(): number {

@@ -22,6 +22,16 @@ export class SqliteOutbox {
     for (const sink of unique) this.st.addSink.run(sink, nowMs);
   }
 
+  /** A standalone alert (no edge decided it): previous_seen null, idempotent by id. */
+  enqueue(draft: AlertDraft, nowMs: number): boolean {
+    return enqueueAlert(this.st, draft, null, nowMs);
+  }
+
+  /** Names in the registry table (what the last init() registered, by any process). */
+  sinkNames(): string[] {
+    return this.st.sinkNames.all().map((r) => r.name);
+  }
+
   claim(sink: string, consumer: string, max: number, leaseMs: number, nowMs: number): OutboxEntry[] {
     if (max <= 0) return [];
     const rows = this.st.due.all(sink, nowMs, nowMs, max);

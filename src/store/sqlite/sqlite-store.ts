@@ -1,6 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import type { AlertDraft } from '../../core/alert';
+import type { EdgeKey } from '../../core/edge';
 import { StoreUnavailableError } from '../../core/errors';
 import type {
   BaselineStore,
@@ -56,6 +58,20 @@ export class SqliteStore implements BaselineStore {
     }
   }
 
+  /**
+   * The sinks registered in the file (by the service using it), readable before init(). The
+   * registry is shared by every process on the file and init() replaces it, so a CLI command
+   * passes these back to init() to leave a running service's registration as it is.
+   */
+  async registeredSinks(): Promise<string[]> {
+    try {
+      const conn = this.conn ?? this.open();
+      return conn.outbox.sinkNames();
+    } catch (err) {
+      throw toStoreError('registeredSinks', err);
+    }
+  }
+
   async observe(sightings: Sighting[], baselineWindowMs: number): Promise<ObserveOutcome[]> {
     return this.write('observe', (c) => c.edges.observe(sightings, baselineWindowMs, Date.now()));
   }
@@ -78,6 +94,14 @@ export class SqliteStore implements BaselineStore {
 
   async countEdges(): Promise<number> {
     return this.read('countEdges', (c) => c.edges.count());
+  }
+
+  async forgetEdge(key: EdgeKey): Promise<boolean> {
+    return this.write('forgetEdge', (c) => c.edges.forget(key));
+  }
+
+  async enqueueAlert(draft: AlertDraft): Promise<boolean> {
+    return this.write('enqueueAlert', (c) => c.outbox.enqueue(draft, Date.now()));
   }
 
   async claimAlerts(sink: string, consumer: string, max: number, leaseMs: number): Promise<OutboxEntry[]> {

@@ -40,6 +40,7 @@ export interface Statements {
   upsertEdge: Stmt<[...KeyParams, lastSeen: number]>;
   touchScope: Stmt<[scope: string, pointMs: number], { first_seen: number }>;
   pruneEdges: Stmt<[beforeMs: number]>;
+  deleteEdge: Stmt<KeyParams>;
   countEdges: Stmt<[], { n: number }>;
 
   clearOtherSinks: Stmt<[namesJson: string]>;
@@ -79,6 +80,7 @@ export function prepareStatements(db: Database.Database): Statements {
        RETURNING first_seen`,
     ),
     pruneEdges: db.prepare('DELETE FROM edges WHERE last_seen < ?'),
+    deleteEdge: db.prepare(`DELETE FROM edges WHERE ${KEY}`),
     countEdges: db.prepare('SELECT count(*) AS n FROM edges'),
 
     clearOtherSinks: db.prepare('DELETE FROM sinks WHERE name NOT IN (SELECT value FROM json_each(?))'),

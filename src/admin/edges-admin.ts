@@ -1,0 +1,90 @@
+import { STORM_RULE } from '../core/alert';
+import { GLOBAL_SCOPE, type EdgeKey } from '../core/edge';
+import type { Protocol } from '../core/observation';
+import type { BaselineStore } from '../store/store';
+import { networkPoliciesYaml, type NamespaceIndex } from './network-policy';
+
+/** A request that names no valid edge; the admin API answers 400 with the message. */
+export class EdgeQueryError extends Error {}
+
+export interface EdgeSelector {
+  /** Required under scope `cluster`; ignored under `global`. */
+  cluster?: string;
+  source: string;
+  dest: string;
+  /** Omitted: both protocols. */
+  protocol?: Protocol;
+}
+
+/** Alerts scanned for workload namespaces (the baseline stores none). */
+const NAMESPACE_SCAN_ALERTS = 10_000;
+/** Edges of one cluster exported at most. */
+const EXPORT_MAX_EDGES = 1_000_000;
+
+function scopeOf(cluster: string | undefined, scope: 'cluster' | 'global', what: string): string {
+  if (scope === 'global') return GLOBAL_SCOPE;
+  if (cluster === undefined || cluster === '') throw new EdgeQueryError(`cluster: required to ${what} (baseline_scope is cluster)`);
+  return cluster;
+}
+
+export function parseProtocol(text: string | null | undefined): Protocol | undefined {
+  if (text === null || text === undefined || text === '') return undefined;
+  if (text !== 'tcp' && text !== 'udp') throw new EdgeQueryError(`protocol: expected tcp or udp, given "${text}"`);
+  return text;
+}
+
+/** `?cluster=&source=&dest=&protocol=` of DELETE /api/v1/edges. */
+export function selectorFromParams(params: URLSearchParams): EdgeSelector {
+  const source = params.get('source');
+  const dest = params.get('dest');
+  if (source === null || source === '') throw new EdgeQueryError('source: required (the source workload name)');
+  if (dest === null || dest === '') throw new EdgeQueryError('dest: required (the destination workload name)');
+  const sel: EdgeSelector = { source, dest };
+  const cluster = params.get('cluster');
+  if (cluster !== null) sel.cluster = cluster;
+  const protocol = parseProtocol(params.get('protocol'));
+  if (protocol !== undefined) sel.protocol = protocol;
+  return sel;
+}
+
+/**
+ * Forget the selected edges (both protocols unless one is named); returns those that existed.
+ * `onForget` drops each from the caller's known-edge cache, else the service would still treat
+ * it as known (and its next refresh flush would write it back).
+ */
+export async function forgetEdges(store: BaselineStore, sel: EdgeSelector, scope: 'cluster' | 'global', onForget?: (key: EdgeKey) => void): Promise<EdgeKey[]> {
+  const s = scopeOf(sel.cluster, scope, 'forget an edge');
+  const protocols: Protocol[] = sel.protocol === undefined ? ['tcp', 'udp'] : [sel.protocol];
+  const forgotten: EdgeKey[] = [];
+  for (const protocol of protocols) {
+    const key: EdgeKey = { scope: s, protocol, source: sel.source, dest: sel.dest };
+    onForget?.(key);
+    if (await store.forgetEdge(key)) forgotten.push(key);
+  }
+  return forgotten;
+}
+
+/** Namespaces of workloads as recent alerts of the cluster recorded them. */
+export async function namespaceIndex(store: BaselineStore, cluster: string | null): Promise<NamespaceIndex> {
+  const index: NamespaceIndex = new Map();
+  const add = (workload: string, ns: string | null): void => {
+    if (ns === null || ns === '') return;
+    const set = index.get(workload) ?? new Set<string>();
+    index.set(workload, set);
+    set.add(ns);
+  };
+  for (const { alert } of await store.listAlerts(NAMESPACE_SCAN_ALERTS)) {
+    if (alert.rule === STORM_RULE || (cluster !== null && alert.cluster !== cluster)) continue;
+    add(alert.source.workload, alert.source.namespace);
+    add(alert.dest.workload, alert.dest.namespace);
+  }
+  return index;
+}
+
+/** GET /api/v1/networkpolicies?cluster= and `edgewatch edges export`. */
+export async function exportNetworkPolicies(store: BaselineStore, cluster: string | undefined, scope: 'cluster' | 'global', nowMs: number): Promise<string> {
+  const s = scopeOf(cluster, scope, 'export network policies');
+  const edges = await store.listEdges({ scope: s, limit: EXPORT_MAX_EDGES });
+  const namespaces = await namespaceIndex(store, scope === 'global' ? null : s);
+  return networkPoliciesYaml(edges, namespaces, { cluster: scope === 'global' ? (cluster ?? 'all clusters (global scope)') : s, nowMs });
+}

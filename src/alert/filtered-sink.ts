@@ -1,0 +1,47 @@
+import type { Alert } from '../core/alert';
+import type { Protocol } from '../core/observation';
+import { compilePatterns, type ValueMatcher } from '../detect/pattern';
+import type { DeliveryResult, Sink } from './sink';
+
+export interface SinkFilter {
+  protocols?: readonly Protocol[];
+  /** Globs or /regexes/ of cluster names. */
+  clusters?: readonly string[];
+}
+
+/** Whether `alert` passes `filter`; exported for tests and for the README's examples. */
+export function compileSinkFilter(filter: SinkFilter): (alert: Alert) => boolean {
+  const protocols = filter.protocols;
+  const cluster: ValueMatcher | null = filter.clusters === undefined ? null : compilePatterns(filter.clusters);
+  return (alert) => {
+    if (cluster !== null && !cluster(alert.cluster)) return false;
+    if (protocols === undefined) return true;
+    if (alert.protocol !== null) return protocols.includes(alert.protocol);
+    // A storm summary spanning both protocols: wanted if it held back edges of a wanted protocol.
+    const by = alert.held_back_by_protocol ?? {};
+    return protocols.some((p) => (by[p] ?? 0) > 0);
+  };
+}
+
+/**
+ * A sink that only sends the alerts its filter wants and acknowledges the others as delivered
+ * without sending (`skipped`). Filtering at delivery, not at enqueue, keeps the outbox the same
+ * for every sink and store: each alert still gets one entry per sink, settled either way.
+ */
+export class FilteredSink implements Sink {
+  readonly name: string;
+  private readonly wants: (alert: Alert) => boolean;
+
+  constructor(
+    private readonly inner: Sink,
+    filter: SinkFilter,
+  ) {
+    this.name = inner.name;
+    this.wants = compileSinkFilter(filter);
+  }
+
+  async deliver(alert: Alert, signal: AbortSignal): Promise<DeliveryResult> {
+    if (!this.wants(alert)) return { kind: 'success', skipped: true };
+    return this.inner.deliver(alert, signal);
+  }
+}

@@ -1,0 +1,59 @@
+import { STORM_RULE, type Alert } from '../../core/alert';
+import { jsonRequest, type RenderedRequest } from '../http-sink';
+
+export const ALERTMANAGER_PATH = '/api/v2/alerts';
+export const DEFAULT_SEVERITY = 'warning';
+
+export interface AlertmanagerOptions {
+  severity?: string;
+  /** Extra labels on every alert (team, routing keys); never override the built-in ones. */
+  labels?: Record<string, string>;
+  generatorUrl?: string;
+}
+
+/** One element of the `postableAlerts` array of Alertmanager's v2 API. */
+export interface PostableAlert {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  startsAt: string;
+  generatorURL?: string;
+}
+
+/**
+ * Labels identify an alert to Alertmanager (grouping, silences, inhibition), so they hold what
+ * a silence would name: rule, cluster, both workloads and the protocol. Everything else is an
+ * annotation. No endsAt: Alertmanager resolves the alert after its resolve_timeout, which is
+ * what a one-off "first seen" event wants.
+ */
+export function postableAlert(a: Alert, opts: AlertmanagerOptions): PostableAlert {
+  const labels: Record<string, string> = { ...opts.labels, alertname: a.rule, cluster: a.cluster, severity: opts.severity ?? DEFAULT_SEVERITY };
+  const annotations: Record<string, string> = { summary: a.title, alert_id: a.id, first_seen: a.first_seen };
+  if (a.protocol !== null) labels.protocol = a.protocol;
+  if (a.rule === STORM_RULE) {
+    // Two summaries of one cluster must stay two alerts, not one updated in place.
+    if (a.window_start !== undefined) labels.window_start = a.window_start;
+    annotations.description = `${a.held_back ?? 0} new edges in cluster ${a.cluster} raised no alert of their own (storm guard); list them: ${a.list_url ?? ''}`;
+    annotations.held_back = String(a.held_back ?? 0);
+    if (a.list_url !== undefined) annotations.list_url = a.list_url;
+  } else {
+    labels.source_workload = a.source.workload;
+    labels.dest_workload = a.dest.workload;
+    if (a.source.namespace !== null) labels.source_namespace = a.source.namespace;
+    if (a.dest.namespace !== null) labels.dest_namespace = a.dest.namespace;
+    const ns = (n: string | null): string => (n === null ? '' : ` (namespace ${n})`);
+    annotations.description =
+      `${a.source.workload}${ns(a.source.namespace)} talked to ${a.dest.workload}${ns(a.dest.namespace)} over ${(a.protocol ?? '').toUpperCase()} ` +
+      `for the first time in ${Math.round(a.baseline_window_s / 86_400)} days (cluster ${a.cluster}).`;
+    annotations.previous_seen = a.previous_seen ?? 'never';
+  }
+  annotations.risk_score = String(a.risk_score);
+  if (a.mitre_attack.length > 0) annotations.mitre_attack = a.mitre_attack.join(',');
+  const out: PostableAlert = { labels, annotations, startsAt: a.first_seen };
+  if (opts.generatorUrl !== undefined) out.generatorURL = opts.generatorUrl;
+  return out;
+}
+
+/** POST /api/v2/alerts takes a list; one alert per request keeps the outbox's one-entry-one-delivery. */
+export function renderAlertmanager(alert: Alert, opts: AlertmanagerOptions): RenderedRequest {
+  return jsonRequest([postableAlert(alert, opts)], alert.id);
+}

@@ -1,0 +1,76 @@
+import { STORM_RULE, type Alert } from '../../core/alert';
+import { jsonRequest, type RenderedRequest } from '../http-sink';
+
+export const DEFAULT_SOURCETYPE = 'edgewatch:alert';
+export const HEC_EVENT_PATH = '/services/collector/event';
+
+export interface HecOptions {
+  index?: string;
+  sourcetype?: string;
+  source?: string;
+}
+
+/** The Splunk search each rule streams (its `search_name`, so ES correlation finds it). */
+const SEARCH_NAMES: Record<string, string> = {
+  kubernetes_newly_seen_tcp_edge: 'Kubernetes newly seen TCP edge',
+  kubernetes_newly_seen_udp_edge: 'Kubernetes newly seen UDP edge',
+};
+
+/** HEC envelope (docs: "Format events for HTTP Event Collector"). */
+export interface HecEnvelope {
+  time: number;
+  host: string;
+  source: string;
+  sourcetype: string;
+  index?: string;
+  event: Record<string, unknown>;
+}
+
+function epochSeconds(iso: string): number {
+  return Date.parse(iso) / 1000;
+}
+
+/**
+ * The event: first the columns the original search outputs (`host` — it renames
+ * k8s.cluster.name —, source.workload.name, dest.workload.name, <proto>.packets_count, current),
+ * so dashboards and correlation searches built on it keep working; then the contract's alert
+ * fields, so nothing the webhook carries is lost. `tcp.packets_count` is 1: edgewatch alerts on
+ * the first data point, the search counted an hour of them.
+ */
+export function hecEvent(a: Alert): Record<string, unknown> {
+  const searchColumns: Record<string, unknown> = {
+    host: a.cluster,
+    'k8s.cluster.name': a.cluster,
+    'source.workload.name': a.source.workload,
+    'dest.workload.name': a.dest.workload,
+    current: 'True',
+  };
+  if (a.protocol !== null) searchColumns[`${a.protocol}.packets_count`] = a.rule === STORM_RULE ? (a.held_back ?? 0) : 1;
+  if (a.source.namespace !== null) searchColumns['source.namespace.name'] = a.source.namespace;
+  if (a.dest.namespace !== null) searchColumns['dest.namespace.name'] = a.dest.namespace;
+  const first = Math.floor(epochSeconds(a.first_seen));
+  return {
+    ...searchColumns,
+    search_name: SEARCH_NAMES[a.rule] ?? 'Kubernetes newly seen edge storm',
+    message: a.title,
+    firstTime: first,
+    lastTime: first,
+    ...a,
+  };
+}
+
+export function hecEnvelope(a: Alert, opts: HecOptions): HecEnvelope {
+  const env: HecEnvelope = {
+    time: epochSeconds(a.first_seen),
+    host: a.cluster,
+    source: opts.source ?? 'edgewatch',
+    sourcetype: opts.sourcetype ?? DEFAULT_SOURCETYPE,
+    event: hecEvent(a),
+  };
+  if (opts.index !== undefined) env.index = opts.index;
+  return env;
+}
+
+export function renderHec(alert: Alert, opts: HecOptions): RenderedRequest {
+  return jsonRequest(hecEnvelope(alert, opts), alert.id);
+}
