@@ -84,6 +84,8 @@ export async function startEdgewatch(store: string, webhookUrl: string, extraEnv
       EDGEWATCH_WEBHOOK_URL: webhookUrl,
       EDGEWATCH_LEARNING_PERIOD: '0',
       EDGEWATCH_LOG_LEVEL: 'warn',
+      // Every new edge must alert for the latency measurement, not a storm summary.
+      EDGEWATCH_STORM_MAX_ALERTS_PER_MINUTE: '0',
       ...extraEnv,
     },
   });

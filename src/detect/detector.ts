@@ -92,14 +92,11 @@ export class Detector implements Stage<Observation[], DetectResult> {
         source: obs.source,
         dest: obs.dest,
       };
-      const cached = this.cache.get(key);
       // Known iff some observation lies in [t − window, t) or later: the store holds last-seen ≥ cached.
-      if (cached !== undefined && cached >= t - windowMs) {
+      const cached = this.cache.known(key, t, t - windowMs);
+      if (cached >= 0) {
         hits++;
-        if (t > cached) {
-          this.cache.raise(key, t);
-          this.refreshes.add(edgeId(key), key, t);
-        }
+        if (t > cached) this.refreshes.add(edgeId(key), key, t);
         continue;
       }
       misses.push({ id: edgeId(key), key, timeMs: t, obs });

@@ -110,6 +110,29 @@ export class EdgeCache {
     return ms;
   }
 
+  /**
+   * The hot path in one hash: when `key` is cached with a last-seen at or after `notBeforeMs`,
+   * raise it to `t` (if later) and return the previous value; otherwise return -1.
+   */
+  known(key: EdgeKey, t: number, notBeforeMs: number): number {
+    if (this.maxEntries <= 0) return -1;
+    const h = this.hasher.hash(key);
+    const y = this.young.find(h);
+    if (y >= 0) {
+      const prev = this.young.times[y];
+      if (prev < notBeforeMs) return -1;
+      if (t > prev) this.young.times[y] = t;
+      return prev;
+    }
+    const o = this.old.find(h);
+    if (o < 0) return -1;
+    const prev = this.old.times[o];
+    if (prev < notBeforeMs) return -1;
+    this.old.remove(o);
+    this.insert(h, Math.max(prev, t));
+    return prev;
+  }
+
   /** Raise the cached last-seen of `key` to at least `lastMs` (inserting it if absent). */
   raise(key: EdgeKey, lastMs: number): void {
     if (this.maxEntries <= 0 || !(lastMs > 0)) return;

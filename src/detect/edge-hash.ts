@@ -17,28 +17,45 @@ export class EdgeHasher {
   }
 
   hash(k: EdgeKey): Int32Array {
-    let h0 = this.seeds[0];
-    let h1 = this.seeds[1];
-    let h2 = this.seeds[2];
-    let h3 = this.seeds[3];
-    const parts = [k.scope, k.protocol, k.source, k.dest];
-    for (let p = 0; p < 4; p++) {
-      const s = parts[p];
-      // The length goes in first: it is what keeps ("ab","c") and ("a","bc") apart.
-      for (let i = -1; i < s.length; i++) {
-        const c = i < 0 ? s.length | 0x10000000 : s.charCodeAt(i);
-        h0 = step(h0, c, 0xcc9e2d51);
-        h1 = step(h1, c, 0x1b873593);
-        h2 = step(h2, c, 0x85ebca6b);
-        h3 = step(h3, c, 0xc2b2ae35);
-      }
-    }
+    this.h0 = this.seeds[0];
+    this.h1 = this.seeds[1];
+    this.h2 = this.seeds[2];
+    this.h3 = this.seeds[3];
+    this.mix(k.scope);
+    this.mix(k.protocol);
+    this.mix(k.source);
+    this.mix(k.dest);
     // Cross the lanes before finalizing so every output bit depends on all of them.
-    this.out[0] = fmix(h0 ^ h1);
-    this.out[1] = fmix(h1 ^ h2);
-    this.out[2] = fmix(h2 ^ h3);
-    this.out[3] = fmix(h3 ^ h0 ^ 0x5bd1e995);
+    this.out[0] = fmix(this.h0 ^ this.h1);
+    this.out[1] = fmix(this.h1 ^ this.h2);
+    this.out[2] = fmix(this.h2 ^ this.h3);
+    this.out[3] = fmix(this.h3 ^ this.h0 ^ 0x5bd1e995);
     return this.out;
+  }
+
+  // Lanes live on the instance so hashing a point allocates nothing.
+  private h0 = 0;
+  private h1 = 0;
+  private h2 = 0;
+  private h3 = 0;
+
+  private mix(s: string): void {
+    let h0 = this.h0;
+    let h1 = this.h1;
+    let h2 = this.h2;
+    let h3 = this.h3;
+    // The length goes in first: it is what keeps ("ab","c") and ("a","bc") apart.
+    for (let i = -1; i < s.length; i++) {
+      const c = i < 0 ? s.length | 0x10000000 : s.charCodeAt(i);
+      h0 = step(h0, c, 0xcc9e2d51);
+      h1 = step(h1, c, 0x1b873593);
+      h2 = step(h2, c, 0x85ebca6b);
+      h3 = step(h3, c, 0xc2b2ae35);
+    }
+    this.h0 = h0;
+    this.h1 = h1;
+    this.h2 = h2;
+    this.h3 = h3;
   }
 }
 

@@ -91,3 +91,26 @@ describe('EdgeHasher', () => {
     expect(Array.from(other.hash(key(1)))).not.toEqual(Array.from(h.hash(key(1))));
   });
 });
+
+describe('EdgeCache.known (the hot path)', () => {
+  test('answers known only at or after notBefore, and raises to t', () => {
+    const cache = new EdgeCache(100);
+    const k = key(1);
+    expect(cache.known(k, 50, 0)).toBe(-1);
+    cache.raise(k, 100);
+    expect(cache.known(k, 150, 101)).toBe(-1); // cached 100 is before the window
+    expect(cache.get(k)).toBe(100);
+    expect(cache.known(k, 150, 100)).toBe(100);
+    expect(cache.get(k)).toBe(150);
+    expect(cache.known(k, 120, 0)).toBe(150); // an earlier point never moves it back
+    expect(cache.get(k)).toBe(150);
+  });
+  test('finds entries of the old generation and promotes them', () => {
+    const cache = new EdgeCache(4);
+    cache.raise(key(1), 10);
+    cache.raise(key(2), 10);
+    cache.raise(key(3), 10); // key(1), key(2) move to the old generation
+    expect(cache.known(key(1), 20, 0)).toBe(10);
+    expect(cache.get(key(1))).toBe(20);
+  });
+});
