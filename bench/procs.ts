@@ -1,22 +1,11 @@
-/** Child processes for the benchmark: baseline receivers, edgewatch, redis-server. */
+/** Child processes for the benchmark: baseline receivers and edgewatch (redis-server comes from test/helpers). */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from '../test/helpers/free-port';
+import type { RedisServer } from '../test/helpers/redis-server';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { get } from 'node:http';
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export interface Proc {
   child: ChildProcess;
@@ -93,36 +82,11 @@ export async function startEdgewatch(store: string, webhookUrl: string, extraEnv
   return { child, grpc, admin, stop: stopper(child) };
 }
 
-/** A private redis-server on a free port (never the shared one). */
-export async function startRedis(): Promise<Proc & { port: number }> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'ew-bench-redis-'));
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
-  for (let i = 0; i < 100; i++) {
-    await new Promise((r) => setTimeout(r, 50));
-    const ok = await new Promise<boolean>((resolve) => {
-      const c = spawn('redis-cli', ['-p', String(port), 'ping'], { stdio: ['ignore', 'pipe', 'ignore'] });
-      let o = '';
-      c.stdout?.on('data', (d: Buffer) => (o += d.toString()));
-      c.on('exit', () => resolve(o.includes('PONG')));
-    });
-    if (ok) return { child, port, stop: stopper(child) };
-  }
-  throw new Error('redis-server did not start');
-}
-
-/** Total calls from `INFO commandstats`. */
-export function redisCommandCalls(port: number): Promise<number> {
-  return new Promise((resolve) => {
-    const c = spawn('redis-cli', ['-p', String(port), 'info', 'commandstats'], { stdio: ['ignore', 'pipe', 'ignore'] });
-    let o = '';
-    c.stdout?.on('data', (d: Buffer) => (o += d.toString()));
-    c.on('exit', () => {
-      let total = 0;
-      for (const m of o.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)) if (m[1] !== 'info' && m[1] !== 'ping') total += Number(m[2]);
-      resolve(total);
-    });
-  });
+/** Total calls from `INFO commandstats` of a test-helper redis-server (INFO and PING left out). */
+export function redisCommandCalls(redis: RedisServer): number {
+  let total = 0;
+  for (const m of redis.cli('info', 'commandstats').matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)) if (m[1] !== 'info' && m[1] !== 'ping') total += Number(m[2]);
+  return total;
 }
 
 /** Sum of store operations edgewatch counted (`edgewatch_store_operation_duration_seconds_count`). */

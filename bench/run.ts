@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { client, exportOnce, runLoad, type LoadResult } from './load';
 import { AlertClock, measureLatency, type LatencyResult } from './latency';
 import { buildWorkload } from './reducer-requests';
-import { redisCommandCalls, startBaseline, startEdgewatch, startRedis, storeOps, tempDbPath } from './procs';
+import { startRedis } from '../test/helpers/redis-server';
+import { redisCommandCalls, startBaseline, startEdgewatch, storeOps, tempDbPath } from './procs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const INFLIGHT = Number(process.env.BENCH_INFLIGHT ?? 8);
@@ -48,17 +49,17 @@ async function main(): Promise<void> {
   const latencies: Array<{ store: string; l: LatencyResult }> = [];
   for (const store of STORES) {
     const redis = store === 'redis' ? await startRedis() : null;
-    const url = redis ? `redis://127.0.0.1:${redis.port}` : `sqlite:${tempDbPath()}`;
+    const url = redis ? redis.url : `sqlite:${tempDbPath()}`;
     const ew = await startEdgewatch(url, hook);
     const c = client(ew.grpc);
     for (const req of warm) await exportOnce(c, req.bytes);
     await new Promise((r) => setTimeout(r, 1500));
     const ops0 = await storeOps(ew.admin);
-    const cmd0 = redis ? await redisCommandCalls(redis.port) : 0;
+    const cmd0 = redis ? redisCommandCalls(redis) : 0;
     const r = await runLoad(c, measured, INFLIGHT, SECONDS * 1000);
     await new Promise((r2) => setTimeout(r2, 1200)); // let the last refresh flush land
     const ops = (await storeOps(ew.admin)) - ops0;
-    const cmds = redis ? (await redisCommandCalls(redis.port)) - cmd0 : 0;
+    const cmds = redis ? redisCommandCalls(redis) - cmd0 : 0;
     const extra = redis
       ? `store ops/watched point ${(ops / r.watched).toFixed(5)}, Redis commands/watched point ${(cmds / r.watched).toFixed(5)}`
       : `store ops/watched point ${(ops / r.watched).toFixed(5)}`;
@@ -67,7 +68,7 @@ async function main(): Promise<void> {
     latencies.push({ store, l: await measureLatency(c, clock, measured, rps, Math.min(SECONDS, 8) * 1000) });
     c.close();
     await ew.stop();
-    await redis?.stop();
+    await redis?.dispose();
   }
   await clock.stop();
 

@@ -8,11 +8,6 @@ export interface OpenStoreOptions {
   redisKeyPrefix: string;
 }
 
-/** What src/store/redis/redis-store must export; loaded lazily so SQLite users never load ioredis. */
-interface RedisStoreModule {
-  createRedisStore(url: string, opts: OpenStoreOptions): BaselineStore;
-}
-
 const EXPECTED =
   'sqlite:PATH (or sqlite:///ABSOLUTE/PATH), memory:, redis://…, rediss://…, redis-sentinel://… or redis-cluster://h:p,h:p';
 const REDIS_SCHEMES = ['redis:', 'rediss:', 'redis-sentinel:', 'redis-cluster:'];
@@ -33,32 +28,14 @@ export function openStore(url: string, opts: OpenStoreOptions): BaselineStore {
     if (path.startsWith('//')) path = path.slice(2);
     if (path !== '') return new SqliteStore(path);
   }
-  if (scheme !== undefined && REDIS_SCHEMES.includes(scheme)) return loadRedis(url).createRedisStore(text, opts);
+  if (scheme !== undefined && REDIS_SCHEMES.includes(scheme)) return loadRedis().createRedisStore(text, opts);
   throw new ConfigError('store', EXPECTED, redact(url));
 }
 
-function loadRedis(url: string): RedisStoreModule {
-  let mod: unknown;
-  try {
-    // Lazy on purpose: the Redis store (and ioredis) load only when a Redis URL is configured.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    mod = require('./redis/redis-store');
-  } catch (err) {
-    if (isMissing(err, './redis/redis-store')) {
-      throw new ConfigError('store', 'sqlite:PATH or memory: (the Redis store is not available in this build)', redact(url));
-    }
-    throw err;
-  }
-  if (typeof (mod as Partial<RedisStoreModule> | null)?.createRedisStore !== 'function') {
-    throw new Error('src/store/redis/redis-store does not export createRedisStore');
-  }
-  return mod as RedisStoreModule;
-}
-
-/** True when `err` says that `request` itself (not one of its own imports) cannot be found. */
-function isMissing(err: unknown, request: string): boolean {
-  const e = err as NodeJS.ErrnoException | null;
-  return e?.code === 'MODULE_NOT_FOUND' && e.message.includes(`'${request}'`);
+/** Lazy on purpose: ioredis loads only when a Redis URL is configured, never for SQLite users. */
+function loadRedis(): typeof import('./redis/redis-store') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('./redis/redis-store') as typeof import('./redis/redis-store');
 }
 
 /** Keeps passwords of redis URLs out of error messages and logs. */

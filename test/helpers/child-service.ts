@@ -2,10 +2,10 @@
  * The BUILT service as a child process (`node bin/edgewatch.js serve`), the way a container or
  * `npm start` runs it: real signals, real exit codes, real config from the environment.
  */
+import { freePort } from './free-port';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 export const ROOT = join(__dirname, '../..');
@@ -37,18 +37,7 @@ export function ensureBuilt(): void {
   writeFileSync(STAMP, newest);
 }
 
-/** A port nobody listens on right now (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export interface ChildPorts {
   grpc: number;
