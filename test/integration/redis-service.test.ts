@@ -45,6 +45,9 @@ async function exportRetrying(port: number, body: Buffer, deadlineMs = 20_000): 
   }
 }
 
+// Compiling dist/ (when sources changed) must not eat into a test's own 30 s.
+beforeAll(() => ensureBuilt(), 120_000);
+
 beforeAll(async () => {
   // AOF with fsync always: a restarted Redis keeps its data, as a production Redis would.
   redis = await startRedis({ args: ['--appendonly', 'yes', '--appendfsync', 'always'] });
@@ -124,7 +127,6 @@ test('a service started while Redis is down comes up, answers UNAVAILABLE, and r
 });
 
 test('an instance killed with SIGKILL while alerts are pending: another instance delivers them', async () => {
-  ensureBuilt();
   const p = prefix();
   const env = { EDGEWATCH_STORE: redis.url, EDGEWATCH_REDIS_KEY_PREFIX: p, EDGEWATCH_WEBHOOK_URL: hook.url(), EDGEWATCH_WEBHOOK_TIMEOUT: '1s', EDGEWATCH_LOG_LEVEL: 'warn' };
   hook.setDefault({ status: 200, delayMs: 60_000 }); // deliveries hang: alerts stay pending

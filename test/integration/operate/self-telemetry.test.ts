@@ -104,8 +104,10 @@ async function sendPoints(ew: ChildService): Promise<void> {
 
 let sink: OtlpSink;
 
+// Compiling dist/ (when sources changed) gets its own budget, not the hook's 30 s.
+beforeAll(() => ensureBuilt(), 120_000);
+
 beforeAll(async () => {
-  ensureBuilt();
   sink = await OtlpSink.start();
 }, 60_000);
 

@@ -86,8 +86,10 @@ async function eventually(check: () => Promise<boolean>, timeoutMs: number, what
   }
 }
 
+// Compiling dist/ (when sources changed) gets its own budget, not the hook's 30 s.
+beforeAll(() => ensureBuilt(), 120_000);
+
 beforeAll(() => {
-  ensureBuilt();
   tmp = tempDir('ew-tls-');
   pki = makeTestPki(tmp.dir);
 }, 60_000);
