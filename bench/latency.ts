@@ -4,7 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { Client } from '@grpc/grpc-js';
-import { buildRequest } from './reducer-requests';
+import { buildRequest, type StampedRequest } from './reducer-requests';
 import { exportOnce } from './load';
 
 export class AlertClock {
@@ -59,7 +59,7 @@ function pct(sorted: number[], p: number): number {
 }
 
 /** Background requests at `rps` (open loop) plus one new edge every `everyMs`, for `durationMs`. */
-export async function measureLatency(c: Client, clock: AlertClock, workload: Array<{ bytes: Buffer }>, rps: number, durationMs: number, everyMs = 25): Promise<LatencyResult> {
+export async function measureLatency(c: Client, clock: AlertClock, workload: StampedRequest[], rps: number, durationMs: number, everyMs = 25): Promise<LatencyResult> {
   const returned = new Map<string, number>();
   const pending: Promise<unknown>[] = [];
   const end = Date.now() + durationMs;
@@ -68,7 +68,7 @@ export async function measureLatency(c: Client, clock: AlertClock, workload: Arr
   const background = setInterval(() => {
     const due = Math.floor(((performance.now() - start) / 1000) * rps) - sent;
     for (let i = 0; i < due; i++) {
-      pending.push(exportOnce(c, workload[sent % workload.length].bytes).catch(() => undefined));
+      pending.push(exportOnce(c, workload[sent % workload.length].stamp(Date.now())).catch(() => undefined));
       sent++;
     }
   }, 5);

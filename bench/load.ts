@@ -1,5 +1,6 @@
 /** Closed-loop gRPC load: `inflight` requests outstanding at all times for `durationMs`. */
 import * as grpc from '@grpc/grpc-js';
+import type { StampedRequest } from './reducer-requests';
 
 const EXPORT = '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export';
 const id = (b: Buffer): Buffer => b;
@@ -22,8 +23,8 @@ export interface LoadResult {
   errors: number;
 }
 
-/** Drive requests (cycled in order) with a fixed number in flight; stops issuing at the deadline. */
-export async function runLoad(c: grpc.Client, workload: Array<{ bytes: Buffer; points: number; watched: number }>, inflight: number, durationMs: number): Promise<LoadResult> {
+/** Drive requests (cycled in order, each stamped with the current time) with a fixed number in flight; stops issuing at the deadline. */
+export async function runLoad(c: grpc.Client, workload: StampedRequest[], inflight: number, durationMs: number): Promise<LoadResult> {
   const res: LoadResult = { requests: 0, points: 0, watched: 0, seconds: 0, errors: 0 };
   let next = 0;
   const start = process.hrtime.bigint();
@@ -32,7 +33,7 @@ export async function runLoad(c: grpc.Client, workload: Array<{ bytes: Buffer; p
     while (Date.now() < deadline) {
       const w = workload[next++ % workload.length];
       try {
-        await exportOnce(c, w.bytes);
+        await exportOnce(c, w.stamp(Date.now()));
         res.requests++;
         res.points += w.points;
         res.watched += w.watched;

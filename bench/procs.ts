@@ -1,6 +1,7 @@
 /** Child processes for the benchmark: baseline receivers and edgewatch (redis-server comes from test/helpers). */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { freePort } from '../test/helpers/free-port';
+import { serviceNodeFlags } from '../test/helpers/node-flags';
 import type { RedisServer } from '../test/helpers/redis-server';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,9 +23,9 @@ function stopper(child: ChildProcess): () => Promise<void> {
     });
 }
 
-/** A baseline receiver (`transport` | `protobufjs`); resolves with its port. */
+/** A baseline receiver (`transport` | `protobufjs`), with the service's Node flags; resolves with its port. */
 export function startBaseline(mode: string): Promise<Proc & { port: number }> {
-  const child = spawn(process.execPath, [join(__dirname, 'receivers/baseline-server.js'), mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...serviceNodeFlags(), join(__dirname, 'receivers/baseline-server.js'), mode], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout?.on('data', (d: Buffer) => {
@@ -59,10 +60,10 @@ async function waitReady(port: number, timeoutMs: number): Promise<void> {
   }
 }
 
-/** The built edgewatch (`bin/edgewatch.js serve`) with the given store and webhook. */
+/** The built edgewatch, started as `npm start` starts it, with the given store and webhook. */
 export async function startEdgewatch(store: string, webhookUrl: string, extraEnv: Record<string, string> = {}): Promise<Proc & { grpc: number; admin: number }> {
   const [grpc, http, admin] = [await freePort(), await freePort(), await freePort()];
-  const child = spawn(process.execPath, [join(__dirname, '../../bin/edgewatch.js'), 'serve'], {
+  const child = spawn(process.execPath, [...serviceNodeFlags(), join(__dirname, '../../bin/edgewatch.js'), 'serve'], {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: {
       ...process.env,
@@ -95,6 +96,24 @@ export async function storeOps(adminPort: number): Promise<number> {
   let total = 0;
   for (const m of body.matchAll(/^edgewatch_store_operation_duration_seconds_count\{[^}]*\} (\d+)/gm)) total += Number(m[1]);
   return total;
+}
+
+/** Alert deliveries still in the outbox (`edgewatch_alerts_pending`, all sinks). */
+export async function alertsPending(adminPort: number): Promise<number> {
+  const { body } = await httpGet(adminPort, '/metrics');
+  let total = 0;
+  for (const m of body.matchAll(/^edgewatch_alerts_pending\{[^}]*\} (\d+)/gm)) total += Number(m[1]);
+  return total;
+}
+
+/** Steady state: the warm-up's alerts are delivered and a refresh flush has run since. */
+export async function settle(adminPort: number, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await alertsPending(adminPort)) > 0) {
+    if (Date.now() > deadline) throw new Error('warm-up alerts still pending');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await new Promise((r) => setTimeout(r, 1500));
 }
 
 export function tempDbPath(): string {

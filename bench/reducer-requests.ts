@@ -1,7 +1,8 @@
 /**
  * Reducer-shaped OTLP requests, encoded with the OpenTelemetry JS serializer (not edgewatch's
  * code): ~1000 Metric messages of one data point each, a dozen metric names, ~15 reducer
- * attributes per point, the cluster as a resource attribute, delta sums 30 s apart.
+ * attributes per point, the cluster as a resource attribute, delta sums over 30 s. Point times
+ * are rewritten to the current time on every send (StampedRequest).
  */
 import { ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -41,8 +42,14 @@ function attrs(e: Edge, i: number): Record<string, string> {
   };
 }
 
+export interface BenchRequest {
+  bytes: Buffer;
+  points: number;
+  watched: number;
+}
+
 /** One request: `metrics` Metric messages cycling over `edges` × NAMES, all points at `timeMs`. */
-export function buildRequest(cluster: string, edges: Edge[], timeMs: number, metrics = 1000): { bytes: Buffer; points: number; watched: number } {
+export function buildRequest(cluster: string, edges: Edge[], timeMs: number, metrics = 1000): BenchRequest {
   const list: MetricData[] = [];
   let watched = 0;
   for (let i = 0; list.length < metrics; i++) {
@@ -66,14 +73,62 @@ export function buildRequest(cluster: string, edges: Edge[], timeMs: number, met
   return { bytes: Buffer.from(bytes), points: list.length, watched };
 }
 
-/** `shapes` requests over distinct edges (edgesPerRequest each), for `slots` 30 s time slots ending at `endMs`. */
-export function buildWorkload(opts: { shapes: number; edgesPerRequest: number; slots: number; endMs: number; cluster?: string }): Array<{ bytes: Buffer; points: number; watched: number }> {
-  const out = [];
-  for (let slot = opts.slots - 1; slot >= 0; slot--) {
-    const t = opts.endMs - (opts.endMs % 30_000) - slot * 30_000;
+/** Where each point's start and end time (fixed64 nanoseconds) sit in a request's bytes. */
+export interface TimeOffsets {
+  start: number[];
+  end: number[];
+}
+
+/** Offsets of the times of a request built by buildRequest at `timeMs` (found by their tagged values). */
+export function timeOffsets(req: BenchRequest, timeMs: number): TimeOffsets {
+  const find = (tag: number, ms: number): number[] => {
+    const needle = Buffer.alloc(9);
+    needle[0] = tag;
+    needle.writeBigUInt64LE(BigInt(ms) * 1_000_000n, 1);
+    const at: number[] = [];
+    for (let i = req.bytes.indexOf(needle); i >= 0; i = req.bytes.indexOf(needle, i + 9)) at.push(i + 1);
+    return at;
+  };
+  // NumberDataPoint.start_time_unix_nano = 2 and time_unix_nano = 3, both fixed64.
+  const offsets = { start: find(0x11, timeMs - 30_000), end: find(0x19, timeMs) };
+  if (offsets.start.length !== req.points || offsets.end.length !== req.points) throw new Error(`found ${offsets.end.length} point times in a request of ${req.points} points`);
+  return offsets;
+}
+
+/** A request whose point times can be moved: each send carries the current time, as a collector's would. */
+export class StampedRequest implements BenchRequest {
+  readonly points: number;
+  readonly watched: number;
+  readonly bytes: Buffer;
+  private readonly offsets: TimeOffsets;
+
+  constructor(req: BenchRequest, timeMs: number) {
+    this.bytes = req.bytes;
+    this.points = req.points;
+    this.watched = req.watched;
+    this.offsets = timeOffsets(req, timeMs);
+  }
+
+  /** Set every point to end at `ms` (start 30 s earlier). grpc-js copies the bytes when it frames a message. */
+  stamp(ms: number): Buffer {
+    const end = BigInt(ms) * 1_000_000n;
+    const start = end - 30_000_000_000n;
+    for (const o of this.offsets.end) this.bytes.writeBigUInt64LE(end, o);
+    for (const o of this.offsets.start) this.bytes.writeBigUInt64LE(start, o);
+    return this.bytes;
+  }
+}
+
+/**
+ * `shapes` requests over distinct edges (edgesPerRequest each), `copies` times over (distinct
+ * buffers, so a buffer is restamped only long after its last send), all at `timeMs`.
+ */
+export function buildWorkload(opts: { shapes: number; edgesPerRequest: number; copies: number; timeMs: number; cluster?: string }): StampedRequest[] {
+  const out: StampedRequest[] = [];
+  for (let c = 0; c < opts.copies; c++) {
     for (let s = 0; s < opts.shapes; s++) {
       const edges = Array.from({ length: opts.edgesPerRequest }, (_, i) => ({ src: `app-${s}-${i}`, dst: `svc-${s}-${(i * 7) % opts.edgesPerRequest}` }));
-      out.push(buildRequest(opts.cluster ?? 'bench-cluster', edges, t));
+      out.push(new StampedRequest(buildRequest(opts.cluster ?? 'bench-cluster', edges, opts.timeMs), opts.timeMs));
     }
   }
   return out;

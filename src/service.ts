@@ -100,7 +100,7 @@ export class EdgewatchService {
     const recv = { maxMessageBytes: cfg.maxMessageBytes, authToken: cfg.authToken, maxInflight: cfg.maxInflightRequests, tls: this.tls };
     this.grpc = new OtlpGrpcReceiver({ addr: cfg.otlpGrpcAddr, ...recv }, handler, this.telemetry, this.logger);
     this.http = new OtlpHttpReceiver({ addr: cfg.otlpHttpAddr, ...recv }, handler, this.telemetry, this.logger);
-    const forget = (key: EdgeKey): void => this.detector.cache.delete(key);
+    const forget = (key: EdgeKey): void => this.detector.forget(key);
     this.admin = new AdminServer({ addr: cfg.adminAddr, baselineScope: cfg.baselineScope, adminToken: cfg.adminToken, onForget: forget }, this.store, this.telemetry, this.logger);
     this.maintenance = new Maintenance(this.detector, this.store, cfg, this.logger, opts.now);
     this.telemetry.gauge('edgewatch_cache_edges', 'Edges in the known-edge cache', () => [[this.detector.cache.size, {}]]);

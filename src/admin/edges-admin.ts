@@ -49,8 +49,8 @@ export function selectorFromParams(params: URLSearchParams): EdgeSelector {
 
 /**
  * Forget the selected edges (both protocols unless one is named); returns those that existed.
- * `onForget` drops each from the caller's known-edge cache, else the service would still treat
- * it as known (and its next refresh flush would write it back).
+ * `onForget` drops each from the caller's known-edge cache and pending refreshes, else the
+ * service would still treat it as known (and its next refresh flush would write it back).
  */
 export async function forgetEdges(store: BaselineStore, sel: EdgeSelector, scope: 'cluster' | 'global', onForget?: (key: EdgeKey) => void): Promise<EdgeKey[]> {
   const s = scopeOf(sel.cluster, scope, 'forget an edge');

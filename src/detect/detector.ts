@@ -81,24 +81,23 @@ export class Detector implements Stage<Observation[], DetectResult> {
 
   async consume(batch: Observation[]): Promise<DetectResult> {
     const now = this.now();
-    const { baselineWindowMs: windowMs } = this.opts;
+    const windowMs = this.opts.baselineWindowMs;
+    const global = this.opts.baselineScope === 'global';
     const misses: TimedPoint[] = [];
     let hits = 0;
     for (const obs of batch) {
       const t = this.effectiveTime(obs.timeMs, now);
-      const key: EdgeKey = {
-        scope: this.opts.baselineScope === 'global' ? GLOBAL_SCOPE : obs.cluster,
-        protocol: obs.protocol,
-        source: obs.source,
-        dest: obs.dest,
-      };
+      const scope = global ? GLOBAL_SCOPE : obs.cluster;
+      // The per-point path: one hash of the key's parts, no key object, no string built.
+      const h = this.cache.hash(scope, obs.protocol, obs.source, obs.dest);
       // Known iff some observation lies in [t − window, t) or later: the store holds last-seen ≥ cached.
-      const cached = this.cache.known(key, t, t - windowMs);
+      const cached = this.cache.knownHash(h, t, t - windowMs);
       if (cached >= 0) {
         hits++;
-        if (t > cached) this.refreshes.add(edgeId(key), key, t);
+        if (t > cached) this.refreshes.add(h, scope, obs.protocol, obs.source, obs.dest, t);
         continue;
       }
+      const key: EdgeKey = { scope, protocol: obs.protocol, source: obs.source, dest: obs.dest };
       misses.push({ id: edgeId(key), key, timeMs: t, obs });
     }
     if (hits > 0) this.telemetry.cacheLookups.add(hits, { result: 'hit' });
@@ -171,6 +170,15 @@ export class Detector implements Stage<Observation[], DetectResult> {
     if (this.learning.learning(a.key.scope, a.firstMs)) return 'learning';
     if (this.filter(a.first)) return 'filtered';
     return null;
+  }
+
+  /**
+   * Drop an edge from the cache and from the pending refreshes, before the store forgets it:
+   * otherwise the next flush would write it back.
+   */
+  forget(key: EdgeKey): void {
+    this.cache.delete(key);
+    this.refreshes.delete(this.cache.hash(key.scope, key.protocol, key.source, key.dest));
   }
 
   /** Write batched refreshes now (flush timer and shutdown). */

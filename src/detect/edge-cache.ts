@@ -111,12 +111,24 @@ export class EdgeCache {
   }
 
   /**
-   * The hot path in one hash: when `key` is cached with a last-seen at or after `notBeforeMs`,
-   * raise it to `t` (if later) and return the previous value; otherwise return -1.
+   * The cache's keyed hash of an edge, given by its parts. The lanes are reused by the next call:
+   * use them (knownHash, the refresh buffer) before hashing again.
    */
+  hash(scope: string, protocol: string, source: string, dest: string): Int32Array {
+    return this.hasher.hashParts(scope, protocol, source, dest);
+  }
+
+  /** knownHash() for a key object. */
   known(key: EdgeKey, t: number, notBeforeMs: number): number {
+    return this.knownHash(this.hasher.hash(key), t, notBeforeMs);
+  }
+
+  /**
+   * The hot path: when the edge hashed to `h` is cached with a last-seen at or after
+   * `notBeforeMs`, raise it to `t` (if later) and return the previous value; otherwise return -1.
+   */
+  knownHash(h: Int32Array, t: number, notBeforeMs: number): number {
     if (this.maxEntries <= 0) return -1;
-    const h = this.hasher.hash(key);
     const y = this.young.find(h);
     if (y >= 0) {
       const prev = this.young.times[y];

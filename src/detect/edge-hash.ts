@@ -17,14 +17,19 @@ export class EdgeHasher {
   }
 
   hash(k: EdgeKey): Int32Array {
+    return this.hashParts(k.scope, k.protocol, k.source, k.dest);
+  }
+
+  /** hash() of the key with these parts, without building the key object (the per-point path). */
+  hashParts(scope: string, protocol: string, source: string, dest: string): Int32Array {
     this.h0 = this.seeds[0];
     this.h1 = this.seeds[1];
     this.h2 = this.seeds[2];
     this.h3 = this.seeds[3];
-    this.mix(k.scope);
-    this.mix(k.protocol);
-    this.mix(k.source);
-    this.mix(k.dest);
+    this.mix(scope);
+    this.mix(protocol);
+    this.mix(source);
+    this.mix(dest);
     // Cross the lanes before finalizing so every output bit depends on all of them.
     this.out[0] = fmix(this.h0 ^ this.h1);
     this.out[1] = fmix(this.h1 ^ this.h2);

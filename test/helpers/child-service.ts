@@ -3,6 +3,7 @@
  * `npm start` runs it: real signals, real exit codes, real config from the environment.
  */
 import { freePort } from './free-port';
+import { serviceNodeFlags } from './node-flags';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -81,7 +82,7 @@ export function httpStatus(port: number, path: string): Promise<number> {
 export interface StartChildOptions {
   /** EDGEWATCH_* and other variables for the child (the parent's EDGEWATCH_* are not inherited). */
   env: Record<string, string>;
-  /** Command line after `node`; default `bin/edgewatch.js serve` in the repository. */
+  /** Command line after `node`; default: the `npm start` flags, `bin/edgewatch.js serve` in the repository. */
   argv?: string[];
   cwd?: string;
   /** Wait for this admin path to answer 200; default /readyz. */
@@ -102,7 +103,7 @@ export async function startChild(opts: StartChildOptions): Promise<ChildService>
     EDGEWATCH_LOG_LEVEL: 'info',
     ...opts.env,
   };
-  const proc = spawn(process.execPath, opts.argv ?? [join(ROOT, 'bin/edgewatch.js'), 'serve'], { cwd: opts.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, opts.argv ?? [...serviceNodeFlags(), join(ROOT, 'bin/edgewatch.js'), 'serve'], { cwd: opts.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(proc);
   const logs: string[] = [];
   for (const stream of [proc.stdout, proc.stderr]) {

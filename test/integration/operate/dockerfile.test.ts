@@ -15,6 +15,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { tempDir } from '../../helpers/service-harness';
 import { freePort, httpStatus, ROOT, startChild } from '../../helpers/child-service';
+import { serviceNodeFlags } from '../../helpers/node-flags';
 import { copyParts, dockerIgnored, execForm, parseDockerfile, readDockerignore, stageEnv, type Stage } from '../../helpers/dockerfile';
 
 const stages = parseDockerfile(join(ROOT, 'Dockerfile'));
@@ -87,7 +88,7 @@ test('the runtime stage is slim, non-root, with tini, a /data volume, the three 
   expect(ops(runtime, 'VOLUME')).toEqual(['["/data"]']);
   expect(ops(runtime, 'EXPOSE').join(' ').split(' ').sort()).toEqual(['4317', '4318', '9464']);
   expect(stageEnv(runtime).EDGEWATCH_STORE).toBe('sqlite:/data/edgewatch.db');
-  expect(execForm(ops(runtime, 'ENTRYPOINT')[0])).toEqual(['/usr/bin/tini', '--', 'node', 'bin/edgewatch.js', 'serve']);
+  expect(execForm(ops(runtime, 'ENTRYPOINT')[0])).toEqual(['/usr/bin/tini', '--', 'node', ...serviceNodeFlags(), 'bin/edgewatch.js', 'serve']);
   expect(ops(runtime, 'HEALTHCHECK')[0]).toContain('/healthz');
   // Only production dependencies reach the runtime stage.
   expect(ops(runtime, 'COPY').filter((c) => c.includes('node_modules'))).toEqual(['--from=prod-deps /app/node_modules ./node_modules']);

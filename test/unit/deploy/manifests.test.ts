@@ -12,6 +12,7 @@ import { OPTIONS } from '../../../src/config/options';
 import { HARD_STOP_MARGIN_MS } from '../../../src/cli/serve';
 import { at, chartValues, helmBinary, helmTemplate, ofKind, strippedDocs, templateNames, templateText, type Doc } from '../../helpers/chart';
 import { execForm, parseDockerfile, stageEnv } from '../../helpers/dockerfile';
+import { serviceNodeFlags } from '../../helpers/node-flags';
 
 const ROOT = join(__dirname, '../../..');
 const ENV_NAMES = new Set([...OPTIONS.map((o) => o.env), 'EDGEWATCH_CONFIG']);
@@ -211,5 +212,10 @@ test('the Dockerfile exposes the service ports and health-checks the liveness pa
   expect(health).toContain(`'${PROBES.liveness}'`);
   expect(health).toContain(`'0.0.0.0:${PORTS.admin}'`);
   expect(Object.keys(stageEnv(runtime)).filter((k) => k.startsWith('EDGEWATCH_') && !ENV_NAMES.has(k))).toEqual([]);
-  expect(execForm(runtime.instructions.find((i) => i.op === 'ENTRYPOINT')?.args ?? '[]').slice(-3)).toEqual(['node', 'bin/edgewatch.js', 'serve']);
+  expect(execForm(runtime.instructions.find((i) => i.op === 'ENTRYPOINT')?.args ?? '[]').slice(2)).toEqual(['node', ...serviceNodeFlags(), 'bin/edgewatch.js', 'serve']);
+});
+
+test('the service runs with a heap floor wherever it is started (npm start, the image)', () => {
+  // Without it V8 runs a full GC every ~25 requests under load (README "Performance").
+  expect(serviceNodeFlags()).toContain('--initial-heap-size=128');
 });

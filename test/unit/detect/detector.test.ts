@@ -187,6 +187,31 @@ describe('detector: once per appearance (rule 5)', () => {
     await fresh.consume([obs({ t: NOW + 45 * D })]);
     expect(await r.alerts()).toHaveLength(1);
   });
+  test('many known edges refreshed in one batch each reach the store with their own latest time', async () => {
+    const r = await rig();
+    const edges = Array.from({ length: 300 }, (_, i) => ({ src: `s${i}`, dst: `d${i % 7}` }));
+    await r.send(...edges.map((e) => ({ ...e, t: NOW })));
+    r.clock.now = NOW + 2 * D;
+    await r.send(...edges.flatMap((e, i) => [1, 2, 3].map((k) => ({ ...e, t: NOW + k * H + i }))));
+    expect(r.det.refreshes.size).toBe(300);
+    await r.det.flush();
+    const last = new Map((await r.store.listEdges({ limit: 1000 })).map((e) => [e.key.source, e.lastSeenMs]));
+    expect(edges.map((e, i) => last.get(e.src) === NOW + 3 * H + i)).toEqual(edges.map(() => true));
+  });
+  test('forget drops the cached edge and its pending refresh, so it is not written back', async () => {
+    const r = await rig();
+    await r.send({ t: NOW }, { t: NOW, dst: 'other' });
+    r.clock.now = NOW + D;
+    await r.send({ t: NOW + D }, { t: NOW + D, dst: 'other' });
+    expect(r.det.refreshes.size).toBe(2);
+    const key = { scope: 'prod-eu', protocol: 'tcp' as const, source: 'frontend', dest: 'payments' };
+    r.det.forget(key);
+    await r.store.forgetEdge(key);
+    await r.det.flush();
+    expect((await r.store.listEdges({ limit: 10 })).map((e) => e.key.dest)).toEqual(['other']);
+    await r.send({ t: NOW + D + 1 });
+    expect((await r.alerts()).filter((a) => a.first_seen === new Date(NOW + D + 1).toISOString())).toHaveLength(1);
+  });
 });
 
 describe('detector: scope (rule 6) and protocol', () => {
