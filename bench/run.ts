@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: ingest throughput of edgewatch against two baselines measured in the same run,
- * store commands per watched point, alert latency at half of peak, cache memory per edge.
+ * store commands per watched point, alert latency at half of peak, cache memory per edge,
+ * decode time per request and refresh cost per point (decode.bench.ts, refresh.bench.ts).
  *
  *   BENCH_SECONDS   measurement time per target, split over the rounds (default 12)
  *   BENCH_ROUNDS    interleaved rounds over all targets (default 3)
@@ -14,6 +15,8 @@ import type { Client } from '@grpc/grpc-js';
 import { client as clientFor, exportOnce, runLoad, type LoadResult } from './load';
 import { AlertClock, measureLatency } from './latency';
 import { buildWorkload } from './reducer-requests';
+import { benchDecode } from './decode.bench';
+import { benchRefresh } from './refresh.bench';
 import { startRedis, type RedisServer } from '../test/helpers/redis-server';
 import { serviceNodeFlags } from '../test/helpers/node-flags';
 import { redisCommandCalls, settle, startBaseline, startEdgewatch, storeOps, tempDbPath } from './procs';
@@ -121,6 +124,10 @@ async function main(): Promise<void> {
 
   const mem = JSON.parse(execFileSync(process.execPath, ['--expose-gc', join(__dirname, 'cache-memory.js'), '1000000']).toString()) as { edges: number; bytesPerEdge: number };
   console.log(`\nknown-edge cache: ${mem.bytesPerEdge.toFixed(1)} bytes per edge at ${fmt(mem.edges)} edges`);
+  const d = benchDecode();
+  console.log(`decode of one request: edgewatch ${(1000 / d.protobuf.edgewatch).toFixed(2)} ms, protobufjs ${(1000 / d.protobuf.protobufjs).toFixed(2)} ms (×${d.protobuf.ratio.toFixed(1)})`);
+  const f = benchRefresh();
+  console.log(`refresh of a known edge per point: cache hash ${f.hashOnly.toFixed(0)} ns, + hash-keyed refresh buffer ${f.hashKeyed.toFixed(0)} ns, string-keyed Map instead ${f.stringKeyed.toFixed(0)} ns`);
   console.log('\ntargets: edgewatch ≥ 5× (b) and ≥ 0.6× (a); store commands per watched point ≤ 0.01; alert p99 ≤ 50 ms; ≤ 200 B per cached edge');
 }
 
