@@ -36,7 +36,6 @@ interface Target {
   stop(): Promise<void>;
   /** Store operations / Redis commands so far (edgewatch only). */
   counters?: () => Promise<{ ops: number; cmds: number }>;
-  admin?: number;
   store?: string;
   rounds: LoadResult[];
   ops: number;
@@ -80,7 +79,7 @@ async function main(): Promise<void> {
     for (const req of warm) await exportOnce(client, req.stamp(Date.now()));
     await settle(ew.admin);
     const counters = async (): Promise<{ ops: number; cmds: number }> => ({ ops: await storeOps(ew.admin), cmds: redis ? redisCommandCalls(redis) : 0 });
-    targets.push({ name: `(c) edgewatch, ${store} store`, client, stop: ew.stop, counters, admin: ew.admin, store, rounds: [], ops: 0, cmds: 0 });
+    targets.push({ name: `(c) edgewatch, ${store} store`, client, stop: ew.stop, counters, store, rounds: [], ops: 0, cmds: 0 });
   }
 
   for (let round = 0; round < ROUNDS; round++) {
