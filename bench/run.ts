@@ -57,7 +57,7 @@ async function main(): Promise<void> {
   const warm = workload.slice(0, 10);
   const measured = workload;
   const w = workload[0];
-  console.log(`requests: ${w.points} Metric messages (one point each), ${w.watched} watched, ${(w.bytes.length / 1024).toFixed(0)} KiB, ${10 * 84} distinct edges\n`);
+  console.log(`requests: ${w.points} Metric messages (one point each), ${w.watched} watched, ${(w.bytes.length / 1024).toFixed(0)} KiB, ${10 * w.watched} distinct edges (TCP and UDP of ${10 * 84} workload pairs)\n`);
 
   // Every target runs for the whole benchmark and is measured in interleaved rounds, so a slow
   // stretch of this shared VM lands on all of them instead of on one.
