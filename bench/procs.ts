@@ -90,21 +90,19 @@ export function redisCommandCalls(redis: RedisServer): number {
   return total;
 }
 
-/** Sum of store operations edgewatch counted (`edgewatch_store_operation_duration_seconds_count`). */
-export async function storeOps(adminPort: number): Promise<number> {
+/** Sum over all label sets of one metric on edgewatch's /metrics. */
+async function metricSum(adminPort: number, name: string): Promise<number> {
   const { body } = await httpGet(adminPort, '/metrics');
   let total = 0;
-  for (const m of body.matchAll(/^edgewatch_store_operation_duration_seconds_count\{[^}]*\} (\d+)/gm)) total += Number(m[1]);
+  for (const m of body.matchAll(new RegExp(`^${name}\\{[^}]*\\} (\\d+)`, 'gm'))) total += Number(m[1]);
   return total;
 }
 
+/** Store operations edgewatch counted (`edgewatch_store_operation_duration_seconds_count`). */
+export const storeOps = (adminPort: number): Promise<number> => metricSum(adminPort, 'edgewatch_store_operation_duration_seconds_count');
+
 /** Alert deliveries still in the outbox (`edgewatch_alerts_pending`, all sinks). */
-export async function alertsPending(adminPort: number): Promise<number> {
-  const { body } = await httpGet(adminPort, '/metrics');
-  let total = 0;
-  for (const m of body.matchAll(/^edgewatch_alerts_pending\{[^}]*\} (\d+)/gm)) total += Number(m[1]);
-  return total;
-}
+const alertsPending = (adminPort: number): Promise<number> => metricSum(adminPort, 'edgewatch_alerts_pending');
 
 /** Steady state: the warm-up's alerts are delivered and a refresh flush has run since. */
 export async function settle(adminPort: number, timeoutMs = 60_000): Promise<void> {
