@@ -13,7 +13,7 @@ export interface AdminOptions {
   baselineScope: 'cluster' | 'global';
   /** How long /readyz waits for the store's answer. */
   readyTimeoutMs?: number;
-  /** When set, DELETE requests must carry `Authorization: Bearer <token>`. */
+  /** When set, every /api/v1/* request (reads too) must carry `Authorization: Bearer <token>`. */
   adminToken?: string;
   /** An edge was forgotten: drop it from the known-edge cache too. */
   onForget?: (key: EdgeKey) => void;
@@ -29,6 +29,8 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 export class AdminServer {
   private readonly server: Server;
   private draining = false;
+  /** The admin token check; a no-op without admin_token. */
+  private readonly authorized: (header: string | undefined) => boolean;
 
   constructor(
     private readonly opts: AdminOptions,
@@ -36,6 +38,7 @@ export class AdminServer {
     private readonly telemetry: Telemetry,
     private readonly logger: Logger,
   ) {
+    this.authorized = bearerCheck(opts.adminToken);
     this.server = createServer((req, res) => {
       this.route(req, res).catch((err: unknown) => {
         this.logger.error({ err, url: req.url }, 'admin request failed');
@@ -78,11 +81,7 @@ export class AdminServer {
   }
 
   /** DELETE /api/v1/edges?cluster=&source=&dest=&protocol=: forget edges (they alert again when next seen). */
-  private async forget(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    if (!bearerCheck(this.opts.adminToken)(req.headers.authorization)) {
-      res.setHeader('WWW-Authenticate', 'Bearer');
-      return sendJson(res, 401, { error: 'missing or invalid bearer token' });
-    }
+  private async forget(res: ServerResponse, url: URL): Promise<void> {
     try {
       const keys = await forgetEdges(this.store, selectorFromParams(url.searchParams), this.opts.baselineScope, this.opts.onForget);
       this.logger.info({ forgotten: keys }, 'edges forgotten');
@@ -96,7 +95,13 @@ export class AdminServer {
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://admin');
-    if (req.method === 'DELETE' && url.pathname === '/api/v1/edges') return this.forget(req, res, url);
+    // The baseline is a map of who talks to whom: all of /api/v1 is closed when admin_token is set.
+    // Probes and Prometheus (/metrics, /healthz, /readyz) stay open.
+    if ((url.pathname === '/api/v1' || url.pathname.startsWith('/api/v1/')) && !this.authorized(req.headers.authorization)) {
+      res.setHeader('WWW-Authenticate', 'Bearer');
+      return sendJson(res, 401, { error: 'missing or invalid bearer token (admin_token is set)' });
+    }
+    if (req.method === 'DELETE' && url.pathname === '/api/v1/edges') return this.forget(res, url);
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: 'method not allowed' });
     switch (url.pathname) {
       case '/metrics':

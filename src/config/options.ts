@@ -71,5 +71,5 @@ export const OPTIONS: readonly OptionSpec[] = [
   opt('rulesPollIntervalMs', 'rules_poll_interval', 'duration', '5s', 'How often `rules_file` is also checked by modification time, besides file-system events (`0`: events and SIGHUP only).'),
   opt('stormMaxAlertsPerMinute', 'storm_max_alerts_per_minute', 'count', '50', 'Storm guard: alerts per cluster per minute at most; further new edges only enter the baseline and one summary alert counts them (`0` disables).'),
   opt('externalUrl', 'external_url', 'string', undefined, 'Base URL under which people reach the admin API; makes `list_url` of storm summaries and Alertmanager `generatorURL` absolute.'),
-  opt('adminToken', 'admin_token', 'secret', undefined, 'When set, `DELETE /api/v1/edges` must carry `Authorization: Bearer <token>`.'),
+  opt('adminToken', 'admin_token', 'secret', undefined, 'When set, every `/api/v1/*` request (reads too) must carry `Authorization: Bearer <token>`; `/metrics`, `/healthz`, `/readyz` stay open.'),
 ];

@@ -14,6 +14,7 @@ import { WebhookReceiver } from '../helpers/webhook-receiver';
 import { aligned, closeGrpcClients, grpcExport, httpRequest, startService, tempDir, type Running } from '../helpers/service-harness';
 
 const TOKEN = 'admin-token';
+const AUTH = { Authorization: `Bearer ${TOKEN}` };
 let tmp: ReturnType<typeof tempDir>;
 let db: string;
 let hook: WebhookReceiver;
@@ -66,7 +67,7 @@ const policiesOf = (yaml: string): Policy[] =>
   });
 
 test('GET /api/v1/networkpolicies?cluster= exports NetworkPolicy YAML that parses back', async () => {
-  const r = await httpRequest(ew.ports.admin, 'GET', '/api/v1/networkpolicies?cluster=prod-eu');
+  const r = await httpRequest(ew.ports.admin, 'GET', '/api/v1/networkpolicies?cluster=prod-eu', undefined, AUTH);
   expect(r.status).toBe(200);
   expect(r.headers['content-type']).toContain('application/yaml');
   const text = r.body.toString();
@@ -81,7 +82,32 @@ test('GET /api/v1/networkpolicies?cluster= exports NetworkPolicy YAML that parse
   expect(dns?.spec.ingress[0].ports).toEqual([{ protocol: 'UDP' }]);
   expect(text).toContain('# WARNING: also seen from outside the cluster');
   expect(text).toContain('frontend → api.stripe.com (tcp)');
-  expect((await httpRequest(ew.ports.admin, 'GET', '/api/v1/networkpolicies')).status).toBe(400);
+  expect((await httpRequest(ew.ports.admin, 'GET', '/api/v1/networkpolicies', undefined, AUTH)).status).toBe(400);
+});
+
+test('with admin_token set every /api/v1 route answers 401 without it, reads included; probes and /metrics stay open', async () => {
+  const routes: Array<[string, string]> = [
+    ['GET', '/api/v1/edges'],
+    ['GET', '/api/v1/edges?cluster=prod-eu'],
+    ['GET', '/api/v1/alerts'],
+    ['GET', '/api/v1/networkpolicies?cluster=prod-eu'],
+    ['GET', '/api/v1/no-such-route'],
+    ['DELETE', '/api/v1/edges?cluster=prod-eu&source=frontend&dest=payments'],
+    ['POST', '/api/v1/alerts/0123/ack'],
+  ];
+  for (const [method, path] of routes) {
+    for (const headers of [undefined, { Authorization: 'Bearer wrong' }, { Authorization: TOKEN }]) {
+      const r = await httpRequest(ew.ports.admin, method, path, undefined, headers);
+      expect([method, path, r.status]).toEqual([method, path, 401]);
+      expect(r.headers['www-authenticate']).toBe('Bearer');
+      expect(JSON.parse(r.body.toString())).toEqual({ error: expect.stringContaining('bearer token') });
+    }
+  }
+  const edges = await httpRequest(ew.ports.admin, 'GET', '/api/v1/edges?cluster=prod-eu', undefined, AUTH);
+  expect(edges.status).toBe(200);
+  expect((JSON.parse(edges.body.toString()) as { edges: unknown[] }).edges.length).toBeGreaterThan(0);
+  expect((await httpRequest(ew.ports.admin, 'GET', '/api/v1/alerts', undefined, AUTH)).status).toBe(200);
+  for (const open of ['/metrics', '/healthz', '/readyz']) expect([open, (await httpRequest(ew.ports.admin, 'GET', open)).status]).toEqual([open, 200]);
 });
 
 test('DELETE /api/v1/edges forgets an edge (token required): the next point of it alerts again', async () => {
