@@ -2,6 +2,7 @@ import { completeAlert, type AlertDraft } from '../../src/core/alert';
 import { alertId, edgeId, GLOBAL_SCOPE, type EdgeKey } from '../../src/core/edge';
 import { StoreUnavailableError } from '../../src/core/errors';
 import type { BaselineStore, ObserveOutcome, Sighting } from '../../src/store/store';
+import { FEATURE_SUITES } from './feature-suites';
 
 /**
  * The contract of BaselineStore (src/store/store.ts), as tests every implementation must pass:
@@ -416,6 +417,10 @@ export function storeConformance(name: string, factory: () => Promise<{ store: B
         expect(await store.listAlerts(10)).toHaveLength(1);
       });
     });
+
+    // Feature suites, one file each (test/conformance/*-conformance.ts), on the same fresh store.
+    const current = (): BaselineStore => store;
+    for (const suite of FEATURE_SUITES) suite(current);
 
     describe('ping and close', () => {
       it('ping answers while open; after close every call rejects with StoreUnavailableError', async () => {

@@ -1,0 +1,10 @@
+import type { BaselineStore } from '../../src/store/store';
+
+/**
+ * Conformance cases of one store feature each, registered inside storeConformance's describe:
+ * `store()` is the fresh, initialised store of the running test (sinks SINKS). Add a feature's
+ * suite here as one import and one entry.
+ */
+export type FeatureSuite = (store: () => BaselineStore) => void;
+
+export const FEATURE_SUITES: FeatureSuite[] = [];
