@@ -39,7 +39,8 @@ export function startBaseline(mode: string): Promise<Proc & { port: number }> {
 
 export function httpGet(port: number, path: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    get({ host: '127.0.0.1', port, path }, (res) => {
+    // A fresh connection each time: a kept-alive socket the server closed meanwhile would hang up.
+    get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
       let body = '';
       res.on('data', (d: Buffer) => (body += d.toString()));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));

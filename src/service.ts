@@ -8,6 +8,7 @@ import { AlertGuards } from './detect/alert-guards';
 import type { ReloadResult } from './detect/filter-rules-watcher';
 import { OtlpDecoder } from './decode/decoder';
 import { Detector } from './detect/detector';
+import { CacheUpkeep } from './detect/cache-upkeep';
 import { createExportHandler } from './ingest';
 import { OtlpGrpcReceiver } from './receiver/otlp-grpc';
 import { OtlpHttpReceiver } from './receiver/otlp-http';
@@ -57,6 +58,7 @@ export class EdgewatchService {
   private readonly http: OtlpHttpReceiver;
   private readonly admin: AdminServer;
   private readonly maintenance: Maintenance;
+  private readonly cacheUpkeep: CacheUpkeep;
   /** Filter rules and storm guard between the detector and the outbox. */
   readonly guards: AlertGuards;
   private readonly sinkNames: string[];
@@ -89,7 +91,7 @@ export class EdgewatchService {
       this.logger,
     );
     this.detector.onAlerts(() => this.dispatcher.notify());
-    this.guards = new AlertGuards(cfg, this.detector, this.store, { replicaId: instanceId, now: opts.now, notify: () => this.dispatcher.notify() }, this.telemetry, this.logger);
+    this.guards = new AlertGuards(cfg, this.detector, this.store, { now: opts.now, notify: () => this.dispatcher.notify() }, this.telemetry, this.logger);
     this.storeInit = new StoreInit(this.store, this.sinkNames, this.logger);
     const ingest = createExportHandler(new OtlpDecoder(cfg), this.detector, this.telemetry);
     // Until the store is initialised, OTLP answers UNAVAILABLE: the collector keeps the data.
@@ -101,15 +103,28 @@ export class EdgewatchService {
     this.grpc = new OtlpGrpcReceiver({ addr: cfg.otlpGrpcAddr, ...recv }, handler, this.telemetry, this.logger);
     this.http = new OtlpHttpReceiver({ addr: cfg.otlpHttpAddr, ...recv }, handler, this.telemetry, this.logger);
     const forget = (key: EdgeKey): void => this.detector.forget(key);
-    this.admin = new AdminServer({ addr: cfg.adminAddr, baselineScope: cfg.baselineScope, adminToken: cfg.adminToken, onForget: forget }, this.store, this.telemetry, this.logger);
+    const rulesFile = cfg.rulesFile;
+    const fileRules = () => (this.guards.rules && rulesFile ? { path: rulesFile, rules: this.guards.rules.loaded } : null);
+    this.admin = new AdminServer(
+      { addr: cfg.adminAddr, baselineScope: cfg.baselineScope, adminToken: cfg.adminToken, onForget: forget, onRulesChanged: () => this.guards.stored.sync(), fileRules },
+      this.store,
+      this.telemetry,
+      this.logger,
+    );
     this.maintenance = new Maintenance(this.detector, this.store, cfg, this.logger, opts.now);
     this.telemetry.gauge('edgewatch_cache_edges', 'Edges in the known-edge cache', () => [[this.detector.cache.size, {}]]);
+    this.cacheUpkeep = new CacheUpkeep(this.detector, cfg, this.telemetry, this.logger);
     this.telemetry.gauge('edgewatch_refresh_pending', 'Last-seen refreshes waiting for the next flush', () => [[this.detector.refreshes.size, {}]]);
   }
 
   async start(): Promise<BoundPorts> {
     await this.storeInit.start();
     this.storeInit.onReady(() => this.dispatcher.start());
+    // Take the forget log's position before traffic fills the cache (the first read clears it);
+    // a failure is retried, and logged, by the next flush.
+    this.storeInit.onReady(() => void this.detector.syncForgets().catch(() => undefined));
+    // Refill the cache from the store in the background (cache_warm): steady throughput in seconds, not after one store lookup per edge.
+    this.storeInit.onReady(() => this.cacheUpkeep.start());
     this.maintenance.start();
     this.guards.start();
     this.tls?.start();
@@ -141,6 +156,7 @@ export class EdgewatchService {
     await Promise.all([this.grpc.stop(graceMs), this.http.stop(graceMs)]);
     this.tls?.stop();
     this.maintenance.stop();
+    this.cacheUpkeep.stop();
     this.storeInit.stop();
     await this.detector.flush().catch((err: unknown) => this.logger.error({ err }, 'final refresh flush failed'));
     await this.guards.stop();

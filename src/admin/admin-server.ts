@@ -2,7 +2,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Logger } from '../telemetry/logger';
 import type { Telemetry } from '../telemetry/metrics';
 import type { BaselineStore } from '../store/store';
-import { BadQueryError, listAlerts, listEdges } from './api';
+import { BadQueryError, listEdges } from './api';
+import { listAlerts } from './alerts-api';
+import { TriageApi, type TriageApiOptions } from './triage-api';
 import { closeServer, listen } from './listen';
 import { EdgeQueryError, exportNetworkPolicies, forgetEdges, selectorFromParams } from './edges-admin';
 import { bearerCheck } from '../receiver/auth';
@@ -17,6 +19,10 @@ export interface AdminOptions {
   adminToken?: string;
   /** An edge was forgotten: drop it from the known-edge cache too. */
   onForget?: (key: EdgeKey) => void;
+  /** This process changed the stored rules (expect, DELETE /api/v1/rules/{id}): apply them now. */
+  onRulesChanged?: TriageApiOptions['onRulesChanged'];
+  /** The rules_file rules in force, listed by GET /api/v1/rules. */
+  fileRules?: TriageApiOptions['fileRules'];
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -31,6 +37,8 @@ export class AdminServer {
   private draining = false;
   /** The admin token check; a no-op without admin_token. */
   private readonly authorized: (header: string | undefined) => boolean;
+  /** Alert lifecycle and stored rules (triage-api.ts). */
+  private readonly triage: TriageApi;
 
   constructor(
     private readonly opts: AdminOptions,
@@ -39,6 +47,8 @@ export class AdminServer {
     private readonly logger: Logger,
   ) {
     this.authorized = bearerCheck(opts.adminToken);
+    const triageOpts = { baselineScope: opts.baselineScope, onRulesChanged: opts.onRulesChanged, fileRules: opts.fileRules };
+    this.triage = new TriageApi(store, triageOpts, logger, telemetry, sendJson);
     this.server = createServer((req, res) => {
       this.route(req, res).catch((err: unknown) => {
         this.logger.error({ err, url: req.url }, 'admin request failed');
@@ -101,6 +111,7 @@ export class AdminServer {
       res.setHeader('WWW-Authenticate', 'Bearer');
       return sendJson(res, 401, { error: 'missing or invalid bearer token (admin_token is set)' });
     }
+    if (url.pathname.startsWith('/api/v1/') && (await this.triage.handle(req, res, url))) return;
     if (req.method === 'DELETE' && url.pathname === '/api/v1/edges') return this.forget(res, url);
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: 'method not allowed' });
     switch (url.pathname) {
@@ -118,7 +129,7 @@ export class AdminServer {
           const body =
             url.pathname === '/api/v1/edges'
               ? await listEdges(this.store, url.searchParams, this.opts.baselineScope, Date.now())
-              : await listAlerts(this.store, url.searchParams);
+              : await listAlerts(this.store, url.searchParams, Date.now());
           return sendJson(res, 200, body);
         } catch (err) {
           if (err instanceof BadQueryError) return sendJson(res, 400, { error: err.message });

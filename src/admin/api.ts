@@ -5,7 +5,7 @@ import { parseDuration } from '../config/duration';
 export class BadQueryError extends Error {}
 
 /** Parse `since` as an ISO time, epoch ms, or a duration back from now (`since=1h`). */
-function parseSince(text: string, now: number): number {
+export function parseSince(text: string, now: number): number {
   if (/^\d{10,}$/.test(text)) return Number(text);
   const d = parseDuration(text);
   if (d !== null) return now - d;
@@ -14,7 +14,7 @@ function parseSince(text: string, now: number): number {
   return t;
 }
 
-function parseLimit(text: string | null, def: number): number {
+export function parseLimit(text: string | null, def: number): number {
   if (text === null) return def;
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1 || n > 100_000) throw new BadQueryError(`limit: expected an integer from 1 to 100000, given "${text}"`);
@@ -43,13 +43,5 @@ export async function listEdges(store: BaselineStore, params: URLSearchParams, s
       dest: e.key.dest,
       last_seen: new Date(e.lastSeenMs).toISOString(),
     })),
-  };
-}
-
-/** GET /api/v1/alerts?limit= */
-export async function listAlerts(store: BaselineStore, params: URLSearchParams): Promise<unknown> {
-  const alerts = await store.listAlerts(parseLimit(params.get('limit'), 100));
-  return {
-    alerts: alerts.map((a) => ({ ...a.alert, created_at: new Date(a.createdMs).toISOString(), deliveries: a.deliveries })),
   };
 }

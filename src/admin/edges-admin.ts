@@ -49,8 +49,8 @@ export function selectorFromParams(params: URLSearchParams): EdgeSelector {
 
 /**
  * Forget the selected edges (both protocols unless one is named); returns those that existed.
- * `onForget` drops each from the caller's known-edge cache and pending refreshes, else the
- * service would still treat it as known (and its next refresh flush would write it back).
+ * The store logs each forget, and every replica on the store drops the edge from its cache at
+ * its next flush (Detector.flush); `onForget` drops it from the caller's cache at once.
  */
 export async function forgetEdges(store: BaselineStore, sel: EdgeSelector, scope: 'cluster' | 'global', onForget?: (key: EdgeKey) => void): Promise<EdgeKey[]> {
   const s = scopeOf(sel.cluster, scope, 'forget an edge');
@@ -58,8 +58,10 @@ export async function forgetEdges(store: BaselineStore, sel: EdgeSelector, scope
   const forgotten: EdgeKey[] = [];
   for (const protocol of protocols) {
     const key: EdgeKey = { scope: s, protocol, source: sel.source, dest: sel.dest };
+    const existed = await store.forgetEdge(key);
+    // After the delete: a store answer that predates it is fenced off by the detector.
     onForget?.(key);
-    if (await store.forgetEdge(key)) forgotten.push(key);
+    if (existed) forgotten.push(key);
   }
   return forgotten;
 }

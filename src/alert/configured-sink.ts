@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { SinkConfig } from '../config/sinks-config';
-import { ALERTMANAGER_PATH, renderAlertmanager } from './format/alertmanager';
+import { ALERTMANAGER_PATH, renderAlertmanager, renderAlertmanagerGroup } from './format/alertmanager';
 import { renderSlack } from './format/slack';
-import { HEC_EVENT_PATH, renderHec } from './format/splunk-hec';
+import { renderSlackGroup } from './format/slack-group';
+import { HEC_EVENT_PATH, renderHec, renderHecGroup } from './format/splunk-hec';
 import { FilteredSink } from './filtered-sink';
 import { HttpPostSink, parseSinkUrl, withPath } from './http-sink';
 import type { Sink } from './sink';
@@ -27,18 +28,19 @@ export function defaultSinkName(sc: SinkConfig, field: string): string {
   return `${sc.type}:${u.host}${u.pathname.replace(/\/+$/, '')}`;
 }
 
-/** One sink of the file's `sinks:` list (entry `index`), wrapped in its protocol/cluster filter. */
+/** One sink of the file's `sinks:` list (entry `index`), grouping as configured, wrapped in its protocol/cluster filter. */
 export function createConfiguredSink(sc: SinkConfig, index: number, defaults: SinkDefaults): Sink {
   const field = `sinks[${index}].url`;
   const name = sc.name ?? defaultSinkName(sc, field);
   const timeoutMs = sc.timeoutMs ?? defaults.timeoutMs;
+  const grouping = sc.grouping;
   let sink: Sink;
   switch (sc.type) {
     case 'webhook':
-      sink = new WebhookSink({ url: sc.url, secret: sc.secret, timeoutMs, name, field });
+      sink = new WebhookSink({ url: sc.url, secret: sc.secret, timeoutMs, name, field, grouping });
       break;
     case 'slack':
-      sink = new HttpPostSink({ name, url: sc.url, field, timeoutMs, render: renderSlack });
+      sink = new HttpPostSink({ name, url: sc.url, field, timeoutMs, render: renderSlack, grouping, renderGroup: renderSlackGroup });
       break;
     case 'splunk_hec': {
       const opts = { index: sc.index, sourcetype: sc.sourcetype, source: sc.source };
@@ -49,6 +51,8 @@ export function createConfiguredSink(sc: SinkConfig, index: number, defaults: Si
         timeoutMs,
         headers: { Authorization: `Splunk ${sc.token ?? ''}` },
         render: (alert) => renderHec(alert, opts),
+        grouping,
+        renderGroup: (group) => renderHecGroup(group, opts),
       });
       break;
     }
@@ -62,6 +66,8 @@ export function createConfiguredSink(sc: SinkConfig, index: number, defaults: Si
         timeoutMs,
         headers: sc.token === undefined ? {} : { Authorization: `Bearer ${sc.token}` },
         render: (alert) => renderAlertmanager(alert, opts),
+        grouping,
+        renderGroup: (group) => renderAlertmanagerGroup(group, opts),
       });
       break;
     }

@@ -4,8 +4,9 @@ import type { BaselineStore } from '../store/store';
 import type { Telemetry } from '../telemetry/metrics';
 import type { Logger } from '../telemetry/logger';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
-import type { Sink } from './sink';
-import { SinkPump } from './sink-pump';
+import { GroupingPump } from './grouping-pump';
+import { isGroupingSink, type Sink } from './sink';
+import { SinkPump, type Pump } from './sink-pump';
 
 export interface DispatcherOptions {
   /** Unique per process (and per replica): leases in the outbox are held in its name. */
@@ -20,10 +21,13 @@ export interface DispatcherOptions {
   pollIntervalMs?: number;
   /** Lease of a claimed entry; must exceed timeoutMs. Default timeoutMs + max(5 s, timeoutMs). */
   leaseMs?: number;
+  /** Lease of a grouped sink in the store (one replica delivers it); renewed while held. Default max(10 s, 5 poll intervals). */
+  sinkLeaseMs?: number;
   backoff?: Partial<BackoffOptions>;
 }
 
 const DEFAULT_POLL_MS = 1_000;
+const MIN_SINK_LEASE_MS = 10_000;
 const DEFAULT_DRAIN_MS = 5_000;
 
 /**
@@ -32,7 +36,7 @@ const DEFAULT_DRAIN_MS = 5_000;
  * catches what no notify announces (retries coming due, entries of a consumer that died).
  */
 export class AlertDispatcher implements Lifecycle {
-  private readonly pumps: SinkPump[];
+  private readonly pumps: Pump[];
   private timer: NodeJS.Timeout | null = null;
   private running = false;
   private readonly pollIntervalMs: number;
@@ -53,6 +57,9 @@ export class AlertDispatcher implements Lifecycle {
     const dup = names.find((n, i) => names.indexOf(n) !== i);
     if (dup !== undefined) throw new ConfigError('sinks', 'sinks with distinct names', dup);
     this.pollIntervalMs = opts.pollIntervalMs ?? DEFAULT_POLL_MS;
+    const sinkLeaseMs = opts.sinkLeaseMs ?? Math.max(MIN_SINK_LEASE_MS, 5 * this.pollIntervalMs);
+    // Renewed about once per poll tick; a lease shorter than a few ticks would flap between replicas.
+    if (!(sinkLeaseMs > 2 * this.pollIntervalMs)) throw new ConfigError('sinkLeaseMs', `a lease longer than two poll intervals (${2 * this.pollIntervalMs} ms)`, sinkLeaseMs);
     const pumpOpts = {
       consumerId: opts.consumerId,
       concurrency: opts.concurrency,
@@ -60,8 +67,16 @@ export class AlertDispatcher implements Lifecycle {
       timeoutMs: opts.timeoutMs,
       leaseMs,
       backoff: { ...DEFAULT_BACKOFF, ...opts.backoff },
+      pollIntervalMs: this.pollIntervalMs,
+      sinkLeaseMs,
     };
-    this.pumps = sinks.map((sink) => new SinkPump(store, sink, pumpOpts, telemetry, logger));
+    const groupsSent = telemetry.provider.getMeter('edgewatch').createCounter('edgewatch_alert_groups_sent', { description: 'Grouped notifications delivered, by sink' });
+    this.pumps = sinks.map((sink): Pump => {
+      if (!isGroupingSink(sink)) return new SinkPump(store, sink, pumpOpts, telemetry, logger);
+      // A wait as long as the deadline would leave a failed group no retry at all.
+      if (!(sink.grouping.waitMs < opts.deadlineMs)) throw new ConfigError(`group_wait of sink ${sink.name}`, `shorter than delivery_deadline (${opts.deadlineMs} ms)`, sink.grouping.waitMs);
+      return new GroupingPump(store, sink, pumpOpts, telemetry, groupsSent, logger);
+    });
     telemetry.gauge('edgewatch_alerts_pending', 'Alert deliveries waiting in the outbox, by sink', async () => {
       const { pending } = await this.store.outboxStats();
       const counts = new Map<string, number>(names.map((n) => [n, 0]));
@@ -75,7 +90,8 @@ export class AlertDispatcher implements Lifecycle {
     this.running = true;
     this.timer = setInterval(() => this.wake(), this.pollIntervalMs);
     this.timer.unref();
-    this.logger.info({ sinks: this.pumps.map((p) => p.sink.name) }, 'alert dispatcher started');
+    const grouped = this.pumps.filter((p) => p.sink.grouping !== undefined).map((p) => ({ sink: p.sink.name, ...p.sink.grouping }));
+    this.logger.info({ sinks: this.pumps.map((p) => p.sink.name), grouped }, 'alert dispatcher started');
     this.wake();
   }
 

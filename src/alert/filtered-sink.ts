@@ -1,6 +1,7 @@
 import type { Alert } from '../core/alert';
 import type { Protocol } from '../core/observation';
 import { compilePatterns, type ValueMatcher } from '../detect/pattern';
+import type { AlertGroup, GroupingSpec } from './alert-group';
 import type { DeliveryResult, Sink } from './sink';
 
 export interface SinkFilter {
@@ -30,6 +31,7 @@ export function compileSinkFilter(filter: SinkFilter): (alert: Alert) => boolean
  */
 export class FilteredSink implements Sink {
   readonly name: string;
+  readonly grouping?: GroupingSpec;
   private readonly wants: (alert: Alert) => boolean;
 
   constructor(
@@ -37,11 +39,24 @@ export class FilteredSink implements Sink {
     filter: SinkFilter,
   ) {
     this.name = inner.name;
+    this.grouping = inner.grouping;
     this.wants = compileSinkFilter(filter);
+  }
+
+  accepts(alert: Alert): boolean {
+    return this.wants(alert) && (this.inner.accepts?.(alert) ?? true);
   }
 
   async deliver(alert: Alert, signal: AbortSignal): Promise<DeliveryResult> {
     if (!this.wants(alert)) return { kind: 'success', skipped: true };
     return this.inner.deliver(alert, signal);
+  }
+
+  /** The grouping pump asks accepts() before holding an alert; this filter is the safety net. */
+  async deliverGroup(group: AlertGroup, signal: AbortSignal): Promise<DeliveryResult> {
+    const alerts = group.alerts.filter(this.wants);
+    if (alerts.length === 0) return { kind: 'success', skipped: true };
+    if (this.inner.deliverGroup === undefined) return { kind: 'failure', error: `sink ${this.name} does not group` };
+    return this.inner.deliverGroup(alerts.length === group.alerts.length ? group : { ...group, alerts }, signal);
   }
 }

@@ -1,6 +1,7 @@
 import type { Alert } from '../core/alert';
 import { ConfigError } from '../core/errors';
 import { version } from '../version';
+import type { AlertGroup, GroupingSpec } from './alert-group';
 import { classifyResponse } from './http-result';
 import type { DeliveryResult, Sink } from './sink';
 
@@ -20,6 +21,9 @@ export interface HttpPostSinkOptions {
   /** Headers of every request (auth, content type); the renderer's headers add to these. */
   headers?: Record<string, string>;
   render(alert: Alert): RenderedRequest;
+  /** With `renderGroup`: the sink groups its alerts (`group_by`) and sends one request per group. */
+  grouping?: GroupingSpec;
+  renderGroup?(group: AlertGroup): RenderedRequest;
 }
 
 export const USER_AGENT = `edgewatch/${version}`;
@@ -36,11 +40,13 @@ const DETAIL_CHARS = 200;
  */
 export class HttpPostSink implements Sink {
   readonly name: string;
+  readonly grouping?: GroupingSpec;
   private readonly target: string;
   private readonly baseHeaders: Record<string, string>;
 
   constructor(private readonly opts: HttpPostSinkOptions) {
     this.name = opts.name;
+    if (opts.grouping !== undefined && opts.renderGroup !== undefined) this.grouping = opts.grouping;
     const u = parseSinkUrl(opts.url, opts.field);
     this.baseHeaders = { 'Content-Type': 'application/json', 'User-Agent': USER_AGENT, ...opts.headers };
     if (u.username !== '' || u.password !== '') {
@@ -54,8 +60,17 @@ export class HttpPostSink implements Sink {
     this.target = u.toString();
   }
 
-  async deliver(alert: Alert, signal: AbortSignal): Promise<DeliveryResult> {
-    const { body, headers } = this.opts.render(alert);
+  deliver(alert: Alert, signal: AbortSignal): Promise<DeliveryResult> {
+    return this.post(this.opts.render(alert), signal);
+  }
+
+  async deliverGroup(group: AlertGroup, signal: AbortSignal): Promise<DeliveryResult> {
+    const render = this.opts.renderGroup;
+    if (render === undefined) return { kind: 'failure', error: `sink ${this.name} does not group` };
+    return this.post(render(group), signal);
+  }
+
+  private async post({ body, headers }: RenderedRequest, signal: AbortSignal): Promise<DeliveryResult> {
     const timeout = AbortSignal.timeout(this.opts.timeoutMs);
     try {
       const res = await fetch(this.target, {
@@ -100,6 +115,17 @@ export function withPath(url: string, path: string, field: string): string {
 /** JSON body bytes and the alert id header every format carries. */
 export function jsonRequest(payload: unknown, alertId: string): RenderedRequest {
   return { body: Buffer.from(JSON.stringify(payload), 'utf8'), headers: { 'X-Edgewatch-Alert-Id': alertId } };
+}
+
+/**
+ * A group's request: its body, `X-Edgewatch-Group-Id`, and `X-Edgewatch-Alert-Id` listing the
+ * group's alert ids comma-separated (an HTTP list; MAX_GROUP_SIZE keeps it short).
+ */
+export function groupRequest(body: Buffer | string, group: AlertGroup): RenderedRequest {
+  return {
+    body: typeof body === 'string' ? Buffer.from(body, 'utf8') : body,
+    headers: { 'X-Edgewatch-Alert-Id': group.alerts.map((a) => a.id).join(','), 'X-Edgewatch-Group-Id': group.id },
+  };
 }
 
 /** fetch reports "fetch failed" with the useful part (ECONNREFUSED, socket hang up) in `cause`. */

@@ -4,8 +4,10 @@ import type { BaselineStore, OutboxEntry } from '../store/store';
 import type { Telemetry } from '../telemetry/metrics';
 import type { Logger } from '../telemetry/logger';
 import type { BackoffOptions } from './backoff';
+import { BoundedAttempts } from './bounded-attempt';
+import { OutageLog } from './outage-log';
 import { planRetry } from './retry-policy';
-import type { DeliveryResult, Sink } from './sink';
+import type { Sink } from './sink';
 
 export interface PumpOptions {
   consumerId: string;
@@ -14,18 +16,28 @@ export interface PumpOptions {
   timeoutMs: number;
   leaseMs: number;
   backoff: BackoffOptions;
+  /** Poll tick of the dispatcher (grouping pumps check their sink lease about this often). */
+  pollIntervalMs: number;
+  /** Lease of a grouped sink (one replica delivers it at a time); renewed while held. */
+  sinkLeaseMs: number;
+}
+
+/** What the dispatcher drives: one per sink. */
+export interface Pump {
+  readonly sink: Sink;
+  kick(): void;
+  stop(drainMs: number): Promise<void>;
 }
 
 /** How long aborted deliveries get to release their entries once the drain deadline passed. */
-const ABORT_GRACE_MS = 1_000;
-const TIMEOUT = Symbol('timeout');
+export const ABORT_GRACE_MS = 1_000;
 
 /**
  * Moves one sink's entries from the outbox to the sink: claims only as many entries as there
  * are free delivery slots (nothing claimed ever waits in memory), delivers them concurrently,
  * and records each outcome in the store. One pump per sink, so a slow sink never holds up another.
  */
-export class SinkPump {
+export class SinkPump implements Pump {
   private readonly inflight = new Set<Promise<void>>();
   private claiming: Promise<void> | null = null;
   /** A wake-up arrived while a claim was running: claim again once it ends. */
@@ -35,9 +47,8 @@ export class SinkPump {
   private stopping = false;
   /** Set once the drain deadline passed; deliveries still running are being aborted. */
   private aborting = false;
-  private storeDown = false;
-  /** One per delivery in flight (not listeners on a shared signal: those would pile up per slot). */
-  private readonly controllers = new Set<AbortController>();
+  private readonly attempts: BoundedAttempts;
+  private readonly outage: OutageLog;
   private readonly attrs: OtelAttributes;
 
   constructor(
@@ -48,6 +59,8 @@ export class SinkPump {
     private readonly logger: Logger,
   ) {
     this.attrs = { sink: sink.name };
+    this.attempts = new BoundedAttempts(opts.timeoutMs);
+    this.outage = new OutageLog(logger, sink.name);
   }
 
   /** Claim now (notify, poll tick, freed slot). Cheap to call often: claims are serialised. */
@@ -70,7 +83,7 @@ export class SinkPump {
     if (await this.settleWithin(Date.now() + drainMs)) return;
     this.logger.warn({ sink: this.sink.name, inflight: this.inflight.size }, 'drain deadline passed; aborting deliveries in flight');
     this.aborting = true;
-    for (const ctl of this.controllers) ctl.abort();
+    this.attempts.abortAll();
     await this.settleWithin(Date.now() + ABORT_GRACE_MS);
   }
 
@@ -97,11 +110,11 @@ export class SinkPump {
       let entries: OutboxEntry[];
       try {
         entries = await this.store.claimAlerts(this.sink.name, this.opts.consumerId, free, this.opts.leaseMs);
-        this.storeRecovered();
+        this.outage.recovered();
       } catch (err) {
         // The poll tick claims again; a wake-up during this claim must not spin on a dead store.
         this.again = false;
-        this.storeFailed('claimAlerts', err);
+        this.outage.failed('claimAlerts', err);
         return;
       }
       if (this.stopping) {
@@ -125,7 +138,7 @@ export class SinkPump {
 
   private async deliverOne(entry: OutboxEntry): Promise<void> {
     const alert = completeAlert(entry.draft, entry.previousSeenMs);
-    const result = await this.attempt(alert);
+    const result = await this.attempts.run((signal) => this.sink.deliver(alert, signal));
     if (result.kind === 'success' && result.skipped === true) return this.skipped(entry);
     if (result.kind === 'success') return this.succeeded(entry, alert);
     if (result.kind === 'failure') return this.failed(entry, result.error);
@@ -143,31 +156,6 @@ export class SinkPump {
     this.logger.warn({ ...log, retryInMs: plan.retryAtMs - Date.now() }, 'alert delivery will be retried');
     this.telemetry.alertsRetried.add(1, this.attrs);
     await this.record('retryAlert', entry, () => this.store.retryAlert(this.sink.name, entry.alertId, plan.retryAtMs, result.error));
-  }
-
-  /**
-   * One call to the sink, bounded by the timeout even if the sink ignores its signal, so a slot
-   * is always freed before the lease (longer than the timeout) lets another consumer claim.
-   */
-  private async attempt(alert: Alert): Promise<DeliveryResult> {
-    const ctl = new AbortController();
-    this.controllers.add(ctl);
-    const timer = setTimeout(() => ctl.abort(TIMEOUT), this.opts.timeoutMs);
-    const aborted = new Promise<DeliveryResult>((resolve) => {
-      ctl.signal.addEventListener('abort', () => {
-        const timedOut = ctl.signal.reason === TIMEOUT;
-        resolve({ kind: 'retryable', error: timedOut ? `timeout after ${this.opts.timeoutMs} ms` : 'aborted: dispatcher stopping' });
-      });
-    });
-    try {
-      const delivered = this.sink.deliver(alert, ctl.signal).catch(
-        (err: unknown): DeliveryResult => ({ kind: 'retryable', error: `sink threw: ${err instanceof Error ? err.message : String(err)}` }),
-      );
-      return await Promise.race([delivered, aborted]);
-    } finally {
-      clearTimeout(timer);
-      this.controllers.delete(ctl);
-    }
   }
 
   private async succeeded(entry: OutboxEntry, alert: Alert): Promise<void> {
@@ -200,23 +188,9 @@ export class SinkPump {
   private async record(op: string, entry: OutboxEntry, write: () => Promise<void>): Promise<void> {
     try {
       await write();
-      this.storeRecovered();
+      this.outage.recovered();
     } catch (err) {
-      this.storeFailed(op, err, entry.alertId);
+      this.outage.failed(op, err, entry.alertId);
     }
-  }
-
-  /** Log a store outage once, not once per tick, and its end. */
-  private storeFailed(op: string, err: unknown, alertId?: string): void {
-    const fields = { sink: this.sink.name, op, alertId, err };
-    if (this.storeDown) return this.logger.debug(fields, 'outbox still unavailable');
-    this.storeDown = true;
-    this.logger.error(fields, 'outbox unavailable; retrying on the next tick');
-  }
-
-  private storeRecovered(): void {
-    if (!this.storeDown) return;
-    this.storeDown = false;
-    this.logger.info({ sink: this.sink.name }, 'outbox reachable again');
   }
 }

@@ -1,4 +1,5 @@
 import type { Alert } from '../core/alert';
+import type { AlertGroup, GroupingSpec } from './alert-group';
 
 /**
  * What one delivery attempt came to. The sink decides at its boundary whether a failure is
@@ -16,4 +17,23 @@ export interface Sink {
   readonly name: string;
   /** One attempt. Must honour `signal` (timeout or shutdown) and should not throw. */
   deliver(alert: Alert, signal: AbortSignal): Promise<DeliveryResult>;
+  /**
+   * Set on a sink that groups (`group_by`): the dispatcher holds its alerts for
+   * `grouping.waitMs` and calls deliverGroup once per group instead of deliver per alert.
+   */
+  readonly grouping?: GroupingSpec;
+  /** One attempt for a whole group (one request); same contract as deliver. */
+  deliverGroup?(group: AlertGroup, signal: AbortSignal): Promise<DeliveryResult>;
+  /** Whether the sink wants the alert at all (its protocol/cluster filter); absent: every alert. */
+  accepts?(alert: Alert): boolean;
+}
+
+/** A sink whose alerts are grouped before delivery. */
+export interface GroupingSink extends Sink {
+  readonly grouping: GroupingSpec;
+  deliverGroup(group: AlertGroup, signal: AbortSignal): Promise<DeliveryResult>;
+}
+
+export function isGroupingSink(sink: Sink): sink is GroupingSink {
+  return sink.grouping !== undefined && typeof sink.deliverGroup === 'function';
 }

@@ -23,7 +23,7 @@ export function addEdgesCommand(program: Command, io: CliIo = { stdout: process.
     .option('--limit <n>', 'at most this many', '1000')
     .option('--json', 'JSON (as GET /api/v1/edges answers) instead of a table')
     .action((opts: Record<string, unknown>) => withStore(opts, (s) => list(s, opts, io)));
-  addStoreFlags(edges.command('forget').description('delete an edge from the baseline: its next point is new (and alerts) again'))
+  addStoreFlags(edges.command('forget').description('delete an edge from the baseline: its next point, at any running replica, alerts again (replicas read the forget log every flush_interval)'))
     .requiredOption('--source <workload>', 'source workload')
     .requiredOption('--dest <workload>', 'destination workload')
     .option('--cluster <name>', 'cluster (required with baseline_scope cluster)')
@@ -72,10 +72,8 @@ async function forget({ cfg, store }: CliStore, opts: Record<string, unknown>, i
     process.exitCode = 1;
     return;
   }
+  // The store's forget log tells every running replica: each drops the edge at its next flush.
   for (const k of keys) io.stdout.write(`forgot ${k.scope} ${k.protocol} ${k.source} → ${k.dest}\n`);
-  // A running service still knows it from its cache (and may write it back) until restarted;
-  // DELETE /api/v1/edges on the service clears both.
-  io.stderr.write('note: a running edgewatch keeps the edge in its cache; prefer DELETE /api/v1/edges on the service\n');
 }
 
 async function exportPolicies({ cfg, store }: CliStore, opts: Record<string, unknown>, io: CliIo): Promise<void> {

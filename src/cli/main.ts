@@ -1,7 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { EdgewatchError } from '../core/errors';
 import { version } from '../version';
+import { addAlertsCommand } from './alerts';
 import { addEdgesCommand } from './edges';
+import { addRulesCommand } from './rules';
 import { addReplayCommand } from './replay';
 import { addConfigFlags, serve } from './serve';
 
@@ -14,6 +16,8 @@ export function buildProgram(): Command {
   );
   addReplayCommand(program);
   addEdgesCommand(program);
+  addAlertsCommand(program);
+  addRulesCommand(program);
   return program;
 }
 

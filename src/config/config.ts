@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import type { Severity } from '../core/alert';
 import { ConfigError } from '../core/errors';
 import { parseBytes, parseDuration } from './duration';
 import { OPTIONS, type OptionSpec } from './options';
@@ -33,6 +34,7 @@ export interface Config {
   maxMessageBytes: number;
   maxInflightRequests: number;
   cacheMaxEdges: number;
+  cacheWarm: 'true' | 'false';
   flushIntervalMs: number;
   pruneIntervalMs: number;
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -45,7 +47,14 @@ export interface Config {
   shutdownTimeoutMs: number;
   rulesFile?: string;
   rulesPollIntervalMs: number;
+  newWorkloadGraceMs: number;
+  severityNewPath: Severity;
+  severityNewProtocol: Severity;
+  severityNewWorkload: Severity;
+  severityCrossNamespaceRaise: number;
   stormMaxAlertsPerMinute: number;
+  /** Not an option (tests, embedding): the storm guard's window instead of a minute. */
+  stormWindowMs?: number;
   externalUrl?: string;
   adminToken?: string;
   /** The file's `sinks:` list (README "Sinks"); the file is its only source. */

@@ -1,3 +1,5 @@
+import { SEVERITIES } from '../core/alert';
+
 /**
  * The one table of configuration options. Each option is a YAML key (file in EDGEWATCH_CONFIG),
  * an environment variable and a `serve` flag; README's table and the Helm values test read it.
@@ -57,6 +59,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   opt('maxMessageBytes', 'max_message_size', 'bytes', '64MiB', 'Largest OTLP request accepted (after decompression).'),
   opt('maxInflightRequests', 'max_inflight_requests', 'int', '64', 'OTLP requests processed at once; more are answered UNAVAILABLE / 503.'),
   opt('cacheMaxEdges', 'cache_max_edges', 'int', '1000000', 'Known edges kept in process memory; a miss costs one store lookup.'),
+  opt('cacheWarm', 'cache_warm', 'enum', 'true', 'After a start, refill the known-edge cache from the store in the background, most recent edges first (`false`: learn them from traffic, one store lookup each).', ['true', 'false']),
   opt('flushIntervalMs', 'flush_interval', 'duration', '1s', 'How often batched last-seen refreshes are written to the store.'),
   opt('pruneIntervalMs', 'prune_interval', 'duration', '10m', 'How often edges older than the baseline window are pruned.'),
   opt('logLevel', 'log_level', 'enum', 'info', 'Log level.', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
@@ -69,7 +72,12 @@ export const OPTIONS: readonly OptionSpec[] = [
   opt('shutdownTimeoutMs', 'shutdown_timeout', 'duration', '20s', 'On SIGTERM, how long requests in flight and alert deliveries get to finish before they are cut.'),
   opt('rulesFile', 'rules_file', 'string', undefined, 'YAML file of filter rules (allow-list entries that drop known false positives); reloaded on change and on SIGHUP.'),
   opt('rulesPollIntervalMs', 'rules_poll_interval', 'duration', '5s', 'How often `rules_file` is also checked by modification time, besides file-system events (`0`: events and SIGHUP only).'),
-  opt('stormMaxAlertsPerMinute', 'storm_max_alerts_per_minute', 'count', '50', 'Storm guard: alerts per cluster per minute at most; further new edges only enter the baseline and one summary alert counts them (`0` disables).'),
+  opt('newWorkloadGraceMs', 'new_workload_grace', 'duration', '10m', 'Alert context: an end first seen less than this before the point still makes the edge `new_workload` (a rollout\'s first minutes).'),
+  opt('severityNewPath', 'severity_new_path', 'enum', 'high', 'Severity of a `new_path` alert (two known workloads that never talked).', SEVERITIES),
+  opt('severityNewProtocol', 'severity_new_protocol', 'enum', 'medium', 'Severity of a `new_protocol` alert (the pair talks already on the other protocol).', SEVERITIES),
+  opt('severityNewWorkload', 'severity_new_workload', 'enum', 'low', 'Severity of a `new_workload` alert (an end never seen, or first seen within `new_workload_grace`).', SEVERITIES),
+  opt('severityCrossNamespaceRaise', 'severity_cross_namespace_raise', 'count', '1', 'Levels a cross-namespace edge\'s severity is raised (up to `critical`; `0`: not at all).'),
+  opt('stormMaxAlertsPerMinute', 'storm_max_alerts_per_minute', 'count', '50', 'Storm guard: alerts per cluster per minute at most, across all replicas of one store; further new edges only enter the baseline and one summary alert counts them (`0` disables).'),
   opt('externalUrl', 'external_url', 'string', undefined, 'Base URL under which people reach the admin API; makes `list_url` of storm summaries and Alertmanager `generatorURL` absolute.'),
   opt('adminToken', 'admin_token', 'secret', undefined, 'When set, every `/api/v1/*` request (reads too) must carry `Authorization: Bearer <token>`; `/metrics`, `/healthz`, `/readyz` stay open.'),
 ];

@@ -3,6 +3,8 @@ import { ConfigError } from '../core/errors';
 import type { Protocol } from '../core/observation';
 import { compilePatterns, PatternError } from '../detect/pattern';
 import { parseDuration } from './duration';
+import { parseGrouping } from './sink-grouping';
+import type { GroupingSpec } from '../alert/alert-group';
 
 export type SinkType = 'webhook' | 'slack' | 'splunk_hec' | 'alertmanager';
 
@@ -25,6 +27,8 @@ export interface SinkConfig {
   protocols?: Protocol[];
   /** Only alerts of clusters matching one of these globs or /regexes/ are sent. */
   clusters?: string[];
+  /** `group_by` / `group_wait` (sink-grouping.ts); absent: one request per alert. Slack's default is filled in by the parser. */
+  grouping?: GroupingSpec;
   /** splunk_hec */
   index?: string;
   sourcetype?: string;
@@ -45,6 +49,9 @@ const common = {
   timeout: z.union([z.string(), z.number()]).optional(),
   protocols: z.array(z.enum(['tcp', 'udp'])).min(1).optional(),
   clusters: z.array(z.string().min(1)).min(1).optional(),
+  // Checked by parseGrouping, whose messages name the field and list the allowed ones.
+  group_by: z.unknown().optional(),
+  group_wait: z.unknown().optional(),
 };
 const entrySchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('webhook'), ...common, secret: text.optional() }).strict(),
@@ -115,6 +122,8 @@ function parseEntry(item: unknown, at: string, origin: string, env: NodeJS.Proce
     }
     out.clusters = e.clusters;
   }
+  const grouping = parseGrouping(e.type, e.group_by, e.group_wait, field);
+  if (grouping !== undefined) out.grouping = grouping;
   switch (e.type) {
     case 'webhook':
       if (e.secret !== undefined) out.secret = expand(e.secret, field('secret'), env);

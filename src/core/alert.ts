@@ -11,6 +11,26 @@ export type AlertRule = 'kubernetes_newly_seen_tcp_edge' | 'kubernetes_newly_see
 /** Rule of the storm guard's summary alert (README "Storm guard"). */
 export const STORM_RULE = 'kubernetes_newly_seen_edge_storm';
 
+/** Severity levels of an alert, in increasing order (README "Alert format"). */
+export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/** What kind of change a new edge is (README "Alert format": the kind rules). */
+export type ContextKind = 'new_workload' | 'new_protocol' | 'new_path';
+
+/** What the baseline knew about both ends of a new edge when it was detected. */
+export interface AlertContext {
+  kind: ContextKind;
+  /** When each end first appeared in the scope's baseline as either end of an edge (ISO), or null. */
+  source_first_seen: string | null;
+  dest_first_seen: string | null;
+  /** Distinct workloads each end talked to before (either direction, any protocol; this edge not counted). */
+  source_peers: number;
+  dest_peers: number;
+  /** Both namespaces are known and differ. */
+  cross_namespace: boolean;
+}
+
 /** The alert JSON of the interface contract (README "Alert format"). */
 export interface Alert {
   id: string;
@@ -30,6 +50,9 @@ export interface Alert {
   mitre_attack: string[];
   baseline_window_s: number;
   detection_window_s: number;
+  /** New-edge alerts (not storm summaries, nor alerts enqueued before context existed). */
+  severity?: Severity;
+  context?: AlertContext;
   attributes: Attributes;
   /** Storm summaries only: new edges of the window that raised no alert of their own. */
   held_back?: number;

@@ -1,6 +1,7 @@
 import type { AlertDraft } from '../core/alert';
 import { alertId, type EdgeKey } from '../core/edge';
 import type { Observation } from '../core/observation';
+import type { Assessment } from './alert-context';
 import { RULES, scoreFields } from './rules';
 
 export interface DraftContext {
@@ -9,8 +10,8 @@ export interface DraftContext {
   nowMs: number;
 }
 
-/** The alert for `obs` being the first point (at `firstMs`) of a new appearance of `key`. */
-export function buildAlertDraft(key: EdgeKey, obs: Observation, firstMs: number, ctx: DraftContext): AlertDraft {
+/** The alert for `obs` being the first point (at `firstMs`) of a new appearance of `key`; `assessed` adds severity and context. */
+export function buildAlertDraft(key: EdgeKey, obs: Observation, firstMs: number, ctx: DraftContext, assessed?: Assessment): AlertDraft {
   const spec = RULES[obs.protocol];
   return {
     id: alertId(key, firstMs),
@@ -23,6 +24,7 @@ export function buildAlertDraft(key: EdgeKey, obs: Observation, firstMs: number,
     first_seen: new Date(firstMs).toISOString(),
     detected_at: new Date(ctx.nowMs).toISOString(),
     ...scoreFields(spec, ctx),
+    ...(assessed === undefined ? {} : { severity: assessed.severity, context: assessed.context }),
     attributes: obs.attributes(),
   };
 }

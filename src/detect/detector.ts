@@ -1,16 +1,19 @@
 import { edgeId, GLOBAL_SCOPE, type EdgeKey } from '../core/edge';
 import type { Observation } from '../core/observation';
 import type { Stage } from '../core/stage';
-import type { BaselineStore, ObserveOutcome, Sighting } from '../store/store';
+import type { BaselineStore, Sighting } from '../store/store';
+import type { StormPolicy } from '../store/storm';
 import type { Telemetry } from '../telemetry/metrics';
-import { observeWithBudget, type AlertBudget } from './alert-budget';
+import { assess, contextPolicy, type Assessment, type ContextOptions, type ContextPolicy } from './alert-context';
 import { buildAlertDraft } from './alert-draft';
+import { warmCache, type WarmOptions, type WarmResult } from './cache-warmer';
 import { groupAppearances, type Appearance, type TimedPoint } from './appearances';
 import { EdgeCache } from './edge-cache';
+import { ForgetFence } from './forget-fence';
 import { LearningPeriod } from './learning';
 import { RefreshBuffer } from './refresh-buffer';
 
-export interface DetectorOptions {
+export interface DetectorOptions extends ContextOptions {
   baselineWindowMs: number;
   detectionWindowMs: number;
   learningPeriodMs: number;
@@ -24,8 +27,8 @@ export interface DetectorOptions {
 /** Why a new edge raised no alert (label of edgewatch_alerts_suppressed_total). */
 export type SuppressReason = 'late' | 'learning' | 'filtered' | 'storm';
 
-/** Decides per alert candidate whether a filter rule drops it (filter rules plug in here). */
-export type AlertFilter = (obs: Observation) => boolean;
+/** Decides per alert candidate whether a filter rule drops it (filter rules plug in here); `assessed`: its kind and severity. */
+export type AlertFilter = (obs: Observation, assessed?: Assessment) => boolean;
 
 export interface DetectResult {
   points: number;
@@ -45,9 +48,14 @@ export class Detector implements Stage<Observation[], DetectResult> {
   private readonly now: () => number;
   private filter: AlertFilter = () => false;
   private readonly listeners: Array<() => void> = [];
-  private readonly suppressedListeners: Array<(reason: SuppressReason, obs: Observation) => void> = [];
-  /** The storm guard; null: no cap. */
-  private budget: AlertBudget | null = null;
+  private readonly suppressedListeners: Array<(reason: SuppressReason, obs: Observation, assessed?: Assessment) => void> = [];
+  private readonly context: ContextPolicy;
+  /** The storm guard's cap, applied by the store inside observe; undefined: no cap. */
+  private storm: StormPolicy | undefined;
+  /** Position in the store's forget log; null until first read. */
+  private forgetCursor: string | null = null;
+  private syncing: Promise<void> | null = null;
+  private readonly fence = new ForgetFence();
 
   constructor(
     private readonly store: BaselineStore,
@@ -58,19 +66,20 @@ export class Detector implements Stage<Observation[], DetectResult> {
     this.refreshes = new RefreshBuffer(store);
     this.learning = new LearningPeriod(store, opts.learningPeriodMs);
     this.now = opts.now ?? Date.now;
+    this.context = contextPolicy(opts);
   }
 
   setFilter(filter: AlertFilter): void {
     this.filter = filter;
   }
 
-  /** Caps alerts per cluster (the storm guard); null removes the cap. */
-  setBudget(budget: AlertBudget | null): void {
-    this.budget = budget;
+  /** Caps alerts per cluster per window (the storm guard), counted by the store; null removes the cap. */
+  setStormPolicy(policy: StormPolicy | null): void {
+    this.storm = policy ?? undefined;
   }
 
   /** Called for each new edge that raised no alert, with the reason (filter rule metrics count these). */
-  onSuppressed(listener: (reason: SuppressReason, obs: Observation) => void): void {
+  onSuppressed(listener: (reason: SuppressReason, obs: Observation, assessed?: Assessment) => void): void {
     this.suppressedListeners.push(listener);
   }
 
@@ -107,6 +116,7 @@ export class Detector implements Stage<Observation[], DetectResult> {
   }
 
   private async decide(misses: TimedPoint[], points: number, now: number): Promise<DetectResult> {
+    const askedAt = this.fence.begin();
     const { baselineWindowMs, detectionWindowMs } = this.opts;
     const appearances = groupAppearances(misses, baselineWindowMs);
     const earliest = new Map<string, number>();
@@ -114,25 +124,27 @@ export class Detector implements Stage<Observation[], DetectResult> {
       const cur = earliest.get(a.key.scope);
       if (cur === undefined || a.firstMs < cur) earliest.set(a.key.scope, a.firstMs);
     }
-    await this.learning.note(earliest);
+    // Alert context: the per-workload index as it was before this batch, read (and the batch
+    // recorded in it) before the filter rules, which may match kind and severity.
+    const [facts] = await Promise.all([this.store.indexEdges(appearances), this.learning.note(earliest)]);
+    const assessed = appearances.map((a, i) => assess(facts[i], a.first, a.firstMs, this.context));
 
     const reasons: Array<SuppressReason | null> = [];
-    const sightings: Sighting[] = appearances.map((a) => {
-      const reason = this.suppressReason(a, now);
+    const sightings: Sighting[] = appearances.map((a, i) => {
+      const reason = this.suppressReason(a, now, assessed[i]);
       reasons.push(reason);
       const s: Sighting = { key: a.key, firstMs: a.firstMs, lastMs: a.lastMs };
-      if (reason === null) s.alert = buildAlertDraft(a.key, a.first, a.firstMs, { baselineWindowMs, detectionWindowMs, nowMs: now });
+      if (reason === null) s.alert = buildAlertDraft(a.key, a.first, a.firstMs, { baselineWindowMs, detectionWindowMs, nowMs: now }, assessed[i]);
       return s;
     });
-    const observe = (batch: Sighting[]): Promise<ObserveOutcome[]> => this.store.observe(batch, baselineWindowMs);
-    const clusters = appearances.map((a) => a.first.cluster);
-    const { outcomes, heldBack } = await observeWithBudget(this.budget, sightings, clusters, observe, now);
+    const outcomes = await this.store.observe(sightings, baselineWindowMs, this.storm);
 
     let newEdges = 0;
     let alerts = 0;
     outcomes.forEach((o, i) => {
       const a = appearances[i];
-      this.cache.raise(a.key, o.lastSeenMs);
+      // Not an answer that predates a forget applied meanwhile (forget-fence.ts).
+      if (!this.fence.stale(a.key, askedAt)) this.cache.raise(a.key, o.lastSeenMs);
       if (!o.isNew) return;
       newEdges++;
       this.telemetry.edgesNew.add(1, { protocol: a.key.protocol });
@@ -140,9 +152,9 @@ export class Detector implements Stage<Observation[], DetectResult> {
         alerts++;
         return;
       }
-      const reason = heldBack[i] ? 'storm' : reasons[i];
+      const reason = o.heldBack === true ? 'storm' : reasons[i];
       this.telemetry.alertsSuppressed.add(1, { reason: reason ?? 'duplicate' });
-      if (reason !== null) for (const l of this.suppressedListeners) l(reason, a.first);
+      if (reason !== null) for (const l of this.suppressedListeners) l(reason, a.first, assessed[i]);
     });
     if (alerts > 0) {
       this.telemetry.alertsEnqueued.add(alerts);
@@ -165,24 +177,60 @@ export class Detector implements Stage<Observation[], DetectResult> {
   }
 
   /** Rules 3 and 4: late data, learning period and filter rules hold an alert back. */
-  private suppressReason(a: Appearance, now: number): SuppressReason | null {
+  private suppressReason(a: Appearance, now: number, assessed: Assessment): SuppressReason | null {
     if (a.firstMs < now - this.opts.detectionWindowMs) return 'late';
     if (this.learning.learning(a.key.scope, a.firstMs)) return 'learning';
-    if (this.filter(a.first)) return 'filtered';
+    if (this.filter(a.first, assessed)) return 'filtered';
     return null;
   }
 
   /**
-   * Drop an edge from the cache and from the pending refreshes, before the store forgets it:
-   * otherwise the next flush would write it back.
+   * Drop a forgotten edge from the cache and the pending refreshes (the admin API's forget, and
+   * each edge of the forget log), and keep store answers about it that predate the forget out of
+   * the cache: its next point asks the store, which finds it new.
    */
   forget(key: EdgeKey): void {
     this.cache.delete(key);
     this.refreshes.delete(this.cache.hash(key.scope, key.protocol, key.source, key.dest));
+    this.fence.forget(key);
   }
 
-  /** Write batched refreshes now (flush timer and shutdown). */
-  flush(): Promise<void> {
-    return this.refreshes.flush();
+  /**
+   * Flush timer and shutdown: apply the forgets any process logged in the store since the last
+   * flush (one store read per flush, none per point), then write batched refreshes. So a forget
+   * on any replica or by the CLI reaches this one within one flush_interval.
+   */
+  async flush(): Promise<void> {
+    // Nothing cached and no position yet: nothing to drop, and no store call while it is down.
+    if (this.forgetCursor !== null || this.cache.size > 0) await this.syncForgets();
+    await this.refreshes.flush();
+  }
+
+  /** After a start: refill the cache from the store, most recent edges first, in the background (cache-warmer.ts). */
+  warmCache(opts: Omit<WarmOptions, 'sinceMs'> = {}): Promise<WarmResult> {
+    const target = { store: this.store, cache: this.cache, fence: this.fence, syncForgets: () => this.syncForgets() };
+    return warmCache(target, { sinceMs: this.now() - this.opts.baselineWindowMs, ...opts });
+  }
+
+  /** Read the store's forget log since the last read and drop what it names; concurrent calls share one read. */
+  syncForgets(): Promise<void> {
+    this.syncing ??= this.applyForgetLog().finally(() => {
+      this.syncing = null;
+    });
+    return this.syncing;
+  }
+
+  private async applyForgetLog(): Promise<void> {
+    const page = await this.store.forgottenSince(this.forgetCursor);
+    if (this.forgetCursor === null || page.truncated) {
+      // No position yet, or forgets were trimmed before this replica read them: any cached edge
+      // may be forgotten. Dropping them all is safe (each costs one store lookup).
+      if (this.cache.size > 0) this.telemetry.forgetsApplied.add(1, { kind: 'all' });
+      this.cache.clear();
+      this.fence.clear();
+    }
+    for (const key of page.keys) this.forget(key);
+    if (page.keys.length > 0) this.telemetry.forgetsApplied.add(page.keys.length, { kind: 'edge' });
+    this.forgetCursor = page.cursor;
   }
 }

@@ -1,112 +1,51 @@
 import type { EdgeKey } from '../core/edge';
 import { EdgeHasher } from './edge-hash';
+import { EdgeTable } from './edge-table';
 
-/** One open-addressing table (linear probing): 16 bytes of hash + 8 bytes of time per slot. */
-class Table {
-  readonly hashes: Int32Array;
-  readonly times: Float64Array;
-  readonly mask: number;
-  count = 0;
-
-  constructor(slots: number) {
-    this.hashes = new Int32Array(slots * 4);
-    this.times = new Float64Array(slots);
-    this.mask = slots - 1;
-  }
-
-  /** Slot holding `h`, or the empty slot where it would go, as -(slot + 1). */
-  find(h: Int32Array): number {
-    let i = (h[0] ^ h[3]) & this.mask;
-    for (;;) {
-      if (this.times[i] === 0) return -(i + 1);
-      const o = i * 4;
-      if (this.hashes[o] === h[0] && this.hashes[o + 1] === h[1] && this.hashes[o + 2] === h[2] && this.hashes[o + 3] === h[3]) return i;
-      i = (i + 1) & this.mask;
-    }
-  }
-
-  put(slot: number, h: Int32Array, ms: number): void {
-    this.hashes.set(h, slot * 4);
-    this.times[slot] = ms;
-    this.count++;
-  }
-
-  /** Backward-shift deletion keeps probe chains intact without tombstones. */
-  remove(slot: number): void {
-    let hole = slot;
-    let i = (slot + 1) & this.mask;
-    while (this.times[i] !== 0) {
-      const o = i * 4;
-      const home = (this.hashes[o] ^ this.hashes[o + 3]) & this.mask;
-      // Move entry i into the hole unless its home lies cyclically in (hole, i].
-      if (((i - home) & this.mask) >= ((i - hole) & this.mask)) {
-        this.hashes.copyWithin(hole * 4, o, o + 4);
-        this.times[hole] = this.times[i];
-        hole = i;
-      }
-      i = (i + 1) & this.mask;
-    }
-    this.times[hole] = 0;
-    this.count--;
-  }
-
-  clear(): void {
-    this.times.fill(0);
-    this.count = 0;
-  }
-
-  /** Same entries in a table of `slots` slots. */
-  resized(slots: number): Table {
-    const t = new Table(slots);
-    for (let i = 0; i <= this.mask; i++) {
-      if (this.times[i] === 0) continue;
-      const h = this.hashes.subarray(i * 4, i * 4 + 4);
-      t.put(-(t.find(h) + 1), h, this.times[i]);
-    }
-    return t;
-  }
-}
-
-function pow2AtLeast(n: number): number {
-  let p = 16;
-  while (p < n) p *= 2;
-  return p;
-}
+/** Highest load of the table at capacity: short probe chains, 40 bytes per edge (24-byte slots). */
+const MAX_LOAD = 0.6;
+/** Below the final size the table doubles at this load. */
+const GROW_LOAD = 0.5;
+/** Referenced entries one eviction clears at most before it takes the next one anyway. */
+const MAX_SWEEP = 64;
+const MIN_SLOTS = 16;
 
 /**
  * Known-edge cache: edge → a last-seen time (ms) the store holds or will hold after the next
- * refresh flush. Bounded at `maxEntries` with two generations: when the young table is full it
- * becomes the old one and the previous old one is dropped; a hit in the old table moves the
- * entry to the young one, so edges that keep talking stay. A miss only costs a store lookup.
- * Memory: two tables of 24-byte slots at ≤ 50 % load, grown on demand: about 50 bytes per edge
- * when full (bench/cache-memory.ts measures it).
+ * refresh flush. Holds up to `maxEntries` edges in one open-addressing table of keyed 128-bit
+ * hashes (edge-table.ts), sized for that many at ≤ 60 % load; it starts small and grows on
+ * demand, so a small deployment never pays for the cap. Beyond the cap, CLOCK evicts an entry
+ * not looked up since the hand last passed (`evictions` counts them): an evicted edge costs one
+ * store lookup when it is seen again. A miss is always safe; a hit never claims more than the
+ * store holds.
  */
 export class EdgeCache {
-  private young: Table;
-  private old: Table;
+  private table: EdgeTable;
   private readonly hasher: EdgeHasher;
-  private readonly generation: number;
-  private readonly maxSlots: number;
+  private readonly finalSlots: number;
+  /** Entries evicted to make room since start. */
+  evictions = 0;
+  /** Called once, the first time the cache holds `maxEntries` edges. */
+  onFull: (() => void) | undefined;
+  private full = false;
 
-  constructor(readonly maxEntries: number, seed?: Buffer) {
-    this.generation = Math.max(1, Math.ceil(maxEntries / 2));
-    this.maxSlots = pow2AtLeast(this.generation * 2);
-    // Tables start small and double as they fill: a small deployment never pays for the cap.
-    this.young = new Table(16);
-    this.old = new Table(16);
+  constructor(
+    readonly maxEntries: number,
+    seed?: Buffer,
+  ) {
+    this.finalSlots = Math.max(MIN_SLOTS, Math.ceil(maxEntries / MAX_LOAD));
+    this.table = new EdgeTable(Math.min(MIN_SLOTS, this.finalSlots));
     this.hasher = new EdgeHasher(seed);
   }
 
   get(key: EdgeKey): number | undefined {
     if (this.maxEntries <= 0) return undefined;
     const h = this.hasher.hash(key);
-    const y = this.young.find(h);
-    if (y >= 0) return this.young.times[y];
-    const o = this.old.find(h);
-    if (o < 0) return undefined;
-    const ms = this.old.times[o];
-    this.old.remove(o);
-    this.insert(h, ms);
+    const t = this.table;
+    const i = t.find(h[0], h[1], h[2], h[3]);
+    if (i < 0) return undefined;
+    const ms = Math.abs(t.times[3 * i + 2]);
+    t.times[3 * i + 2] = ms; // a lookup: referenced
     return ms;
   }
 
@@ -125,70 +64,90 @@ export class EdgeCache {
 
   /**
    * The hot path: when the edge hashed to `h` is cached with a last-seen at or after
-   * `notBeforeMs`, raise it to `t` (if later) and return the previous value; otherwise return -1.
+   * `notBeforeMs`, raise it to `t` (if later), mark it referenced and return the previous value;
+   * otherwise return -1. One probe of a typed array, no allocation.
    */
   knownHash(h: Int32Array, t: number, notBeforeMs: number): number {
     if (this.maxEntries <= 0) return -1;
-    const y = this.young.find(h);
-    if (y >= 0) {
-      const prev = this.young.times[y];
-      if (prev < notBeforeMs) return -1;
-      if (t > prev) this.young.times[y] = t;
-      return prev;
-    }
-    const o = this.old.find(h);
-    if (o < 0) return -1;
-    const prev = this.old.times[o];
+    const tb = this.table;
+    const i = tb.find(h[0], h[1], h[2], h[3]);
+    if (i < 0) return -1;
+    const at = 3 * i + 2;
+    let prev = tb.times[at];
+    if (prev < 0) prev = -prev;
     if (prev < notBeforeMs) return -1;
-    this.old.remove(o);
-    this.insert(h, Math.max(prev, t));
+    tb.times[at] = t > prev ? t : prev;
     return prev;
   }
 
-  /** Raise the cached last-seen of `key` to at least `lastMs` (inserting it if absent). */
+  /** Raise the cached last-seen of `key` to at least `lastMs` (inserting it if absent, evicting if full). */
   raise(key: EdgeKey, lastMs: number): void {
     if (this.maxEntries <= 0 || !(lastMs > 0)) return;
     const h = this.hasher.hash(key);
-    const y = this.young.find(h);
-    if (y >= 0) {
-      if (lastMs > this.young.times[y]) this.young.times[y] = lastMs;
+    const i = this.table.find(h[0], h[1], h[2], h[3]);
+    if (i >= 0) {
+      const at = 3 * i + 2;
+      const prev = Math.abs(this.table.times[at]);
+      this.table.times[at] = lastMs > prev ? lastMs : prev;
       return;
     }
-    const o = this.old.find(h);
-    if (o >= 0) {
-      lastMs = Math.max(lastMs, this.old.times[o]);
-      this.old.remove(o);
+    if (this.table.count >= this.maxEntries) {
+      this.table.evictOne(MAX_SWEEP);
+      this.evictions++;
     }
-    this.insert(h, lastMs);
+    // Unreferenced until its next lookup: a one-off edge goes before edges that keep talking.
+    this.insert(h, -lastMs);
   }
 
   delete(key: EdgeKey): void {
     const h = this.hasher.hash(key);
-    for (const t of [this.young, this.old]) {
-      const i = t.find(h);
-      if (i >= 0) t.remove(i);
+    const i = this.table.find(h[0], h[1], h[2], h[3]);
+    if (i >= 0) this.table.remove(i);
+  }
+
+  /**
+   * Add an edge read from the store by the warm fill (cache-warmer.ts, which keeps forgotten
+   * edges out): never evicts, returns false once the cache is full. A warmed entry starts
+   * unreferenced, so under pressure it goes before edges that traffic looked up.
+   */
+  warm(key: EdgeKey, lastMs: number): boolean {
+    if (this.maxEntries <= 0) return false;
+    if (!(lastMs > 0)) return true;
+    const h = this.hasher.hash(key);
+    const i = this.table.find(h[0], h[1], h[2], h[3]);
+    if (i >= 0) {
+      const at = 3 * i + 2;
+      const prev = this.table.times[at];
+      if (lastMs > Math.abs(prev)) this.table.times[at] = prev < 0 ? -lastMs : lastMs;
+      return true;
     }
+    if (this.table.count >= this.maxEntries) return false;
+    this.insert(h, -lastMs);
+    return true;
   }
 
   clear(): void {
-    this.young.clear();
-    this.old.clear();
+    this.table.clear();
   }
 
   get size(): number {
-    return this.young.count + this.old.count;
+    return this.table.count;
   }
 
-  private insert(h: Int32Array, ms: number): void {
-    if (this.young.count >= this.generation) {
-      const dropped = this.old;
-      dropped.clear();
-      this.old = this.young;
-      this.young = dropped;
+  /** Bytes of the table (typed arrays): what the cache costs in memory. */
+  get bytes(): number {
+    return this.table.times.byteLength;
+  }
+
+  private insert(h: Int32Array, signedMs: number): void {
+    let t = this.table;
+    if (t.count + 1 > t.slots * GROW_LOAD && t.slots < this.finalSlots) {
+      t = this.table = t.resized(Math.min(this.finalSlots, t.slots * 2));
     }
-    if (this.young.count * 2 >= this.young.mask + 1 && this.young.mask + 1 < this.maxSlots) {
-      this.young = this.young.resized((this.young.mask + 1) * 2);
+    t.put(-(t.find(h[0], h[1], h[2], h[3]) + 1), h[0], h[1], h[2], h[3], signedMs);
+    if (!this.full && t.count >= this.maxEntries) {
+      this.full = true;
+      this.onFull?.();
     }
-    this.young.put(-(this.young.find(h) + 1), h, ms);
   }
 }

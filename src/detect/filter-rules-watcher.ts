@@ -6,8 +6,9 @@ import { ConfigError } from '../core/errors';
 import type { Observation } from '../core/observation';
 import type { Logger } from '../telemetry/logger';
 import type { Telemetry } from '../telemetry/metrics';
+import type { Assessment } from './alert-context';
 import type { AlertFilter } from './detector';
-import { compileFilterRules, FilterRulesError, type FilterRuleSet } from './filter-rules';
+import { compileFilterRules, FilterRulesError, type FilterRule, type FilterRuleSet } from './filter-rules';
 
 export interface FilterRulesWatcherOptions {
   path: string;
@@ -69,16 +70,21 @@ export class FilterRulesWatcher {
   }
 
   /** The detector's filter: true when an unexpired rule matches. */
-  readonly filter: AlertFilter = (obs) => this.rules.match(obs, this.now()) !== null;
+  readonly filter: AlertFilter = (obs, assessed) => this.rules.match(obs, this.now(), assessed) !== null;
 
   /** Count a new edge the filter suppressed under the rule that matched (detector.onSuppressed). */
-  countFiltered(obs: Observation): void {
-    const rule = this.rules.match(obs, this.now());
+  countFiltered(obs: Observation, assessed?: Assessment): void {
+    const rule = this.rules.match(obs, this.now(), assessed);
     if (rule !== null) this.filtered.add(1, { rule: rule.label });
   }
 
   get ruleCount(): number {
     return this.rules.rules.length;
+  }
+
+  /** The rules in force, expired ones included (GET /api/v1/rules lists them). */
+  get loaded(): readonly FilterRule[] {
+    return this.rules.rules;
   }
 
   start(): void {

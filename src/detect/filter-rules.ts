@@ -1,5 +1,6 @@
 import { parse as parseYaml } from 'yaml';
 import type { Attributes, Observation } from '../core/observation';
+import type { Assessment } from './alert-context';
 import { compilePatterns, PatternError, type ValueMatcher } from './pattern';
 
 /** A rules file that cannot be used; the message names the entry and the field. */
@@ -12,13 +13,14 @@ export interface FilterRule {
   comment?: string;
   /** The rule stops matching at this time (ms); Infinity when it never expires. */
   expiresMs: number;
-  matches(obs: Observation, attrs: () => Attributes): boolean;
+  /** `assessed`: the new edge's kind and severity; a rule naming kind, severity or cross_namespace never matches without it. */
+  matches(obs: Observation, attrs: () => Attributes, assessed?: Assessment): boolean;
 }
 
 export interface FilterRuleSet {
   rules: readonly FilterRule[];
-  /** The first unexpired rule matching `obs` at `nowMs`, or null. */
-  match(obs: Observation, nowMs: number): FilterRule | null;
+  /** The first unexpired rule matching `obs` (of kind and severity `assessed`) at `nowMs`, or null. */
+  match(obs: Observation, nowMs: number, assessed?: Assessment): FilterRule | null;
 }
 
 /** Fields of an observation a rule can name directly (the attribute names they come from vary with config). */
@@ -31,8 +33,15 @@ const FIELDS = {
   dest_namespace: (o: Observation) => o.destNamespace,
 } as const;
 type FieldName = keyof typeof FIELDS;
+/** Fields of the alert context (README "Alert format"): computed from the baseline before the rules are checked. */
+const CONTEXT_FIELDS = {
+  kind: (a: Assessment) => a.context.kind,
+  severity: (a: Assessment) => a.severity,
+} as const;
+type ContextFieldName = keyof typeof CONTEXT_FIELDS;
 const META = ['name', 'comment', 'expires', 'attributes'];
-const KNOWN = [...Object.keys(FIELDS), ...META];
+const CONDITIONS = [...Object.keys(FIELDS), ...Object.keys(CONTEXT_FIELDS), 'cross_namespace', 'attributes'];
+const KNOWN = [...Object.keys(FIELDS), ...Object.keys(CONTEXT_FIELDS), 'cross_namespace', ...META];
 
 /** Parse and compile a rules file's text; throws FilterRulesError naming what is wrong. */
 export function compileFilterRules(text: string): FilterRuleSet {
@@ -60,11 +69,11 @@ export function compileFilterRules(text: string): FilterRuleSet {
 function ruleSet(rules: FilterRule[]): FilterRuleSet {
   return {
     rules,
-    match(obs, nowMs) {
+    match(obs, nowMs, assessed) {
       let attrs: Attributes | undefined;
       // Attributes are decoded lazily and once per observation, only if a rule asks for them.
       const getAttrs = (): Attributes => (attrs ??= obs.attributes());
-      for (const r of rules) if (nowMs < r.expiresMs && r.matches(obs, getAttrs)) return r;
+      for (const r of rules) if (nowMs < r.expiresMs && r.matches(obs, getAttrs, assessed)) return r;
       return null;
     },
   };
@@ -75,12 +84,23 @@ function compileEntry(entry: unknown, at: string): FilterRule {
   for (const k of Object.keys(entry)) {
     if (!KNOWN.includes(k)) throw new FilterRulesError(`${at}.${k}: unknown key; expected ${KNOWN.join(', ')}`);
   }
-  const checks: Array<(obs: Observation, attrs: () => Attributes) => boolean> = [];
+  const checks: Array<(obs: Observation, attrs: () => Attributes, assessed?: Assessment) => boolean> = [];
   for (const f of Object.keys(FIELDS) as FieldName[]) {
     if (entry[f] === undefined) continue;
     const m = patterns(entry[f], `${at}.${f}`);
     const get = FIELDS[f];
     checks.push((obs) => m(get(obs)));
+  }
+  for (const f of Object.keys(CONTEXT_FIELDS) as ContextFieldName[]) {
+    if (entry[f] === undefined) continue;
+    const m = patterns(entry[f], `${at}.${f}`);
+    const get = CONTEXT_FIELDS[f];
+    checks.push((_obs, _attrs, assessed) => assessed !== undefined && m(get(assessed)));
+  }
+  if (entry.cross_namespace !== undefined) {
+    const want = entry.cross_namespace;
+    if (typeof want !== 'boolean') throw new FilterRulesError(`${at}.cross_namespace: expected true or false, given ${JSON.stringify(want)}`);
+    checks.push((_obs, _attrs, assessed) => assessed !== undefined && assessed.context.cross_namespace === want);
   }
   if (entry.attributes !== undefined) {
     if (!isRecord(entry.attributes) || Object.keys(entry.attributes).length === 0) {
@@ -96,10 +116,10 @@ function compileEntry(entry: unknown, at: string): FilterRule {
     }
   }
   // An entry without conditions would silence everything; say `cluster: "*"` if that is meant.
-  if (checks.length === 0) throw new FilterRulesError(`${at}: no condition; give at least one of ${[...Object.keys(FIELDS), 'attributes'].join(', ')}`);
+  if (checks.length === 0) throw new FilterRulesError(`${at}: no condition; give at least one of ${CONDITIONS.join(', ')}`);
   const label = optionalText(entry.name, `${at}.name`) ?? at;
   const comment = optionalText(entry.comment, `${at}.comment`);
-  const rule: FilterRule = { label, expiresMs: parseExpiry(entry.expires, `${at}.expires`), matches: (o, a) => checks.every((c) => c(o, a)) };
+  const rule: FilterRule = { label, expiresMs: parseExpiry(entry.expires, `${at}.expires`), matches: (o, a, x) => checks.every((c) => c(o, a, x)) };
   if (comment !== undefined) rule.comment = comment;
   return rule;
 }
@@ -148,4 +168,14 @@ function optionalText(value: unknown, at: string): string | undefined {
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
+}
+
+/** One entry given as an object (a stored rule, src/detect/stored-rules.ts): checked and compiled exactly as a rules file entry. */
+export function compileRuleEntry(entry: unknown, at: string): FilterRule {
+  return compileEntry(entry, at);
+}
+
+/** Compiled rules matched in order as one set (a rules file's, then the stored ones). */
+export function filterRuleSet(rules: readonly FilterRule[]): FilterRuleSet {
+  return ruleSet([...rules]);
 }

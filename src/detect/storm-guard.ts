@@ -1,89 +1,62 @@
 import type { AlertDraft } from '../core/alert';
-import type { Protocol } from '../core/observation';
 import type { BaselineStore } from '../store/store';
+import type { StormPolicy, StormSweepResult } from '../store/storm';
 import type { Logger } from '../telemetry/logger';
-import type { AlertBudget } from './alert-budget';
-import { buildStormSummary, type HeldBackWindow } from './storm-summary';
+import { buildStormSummary } from './storm-summary';
 
 export interface StormGuardOptions {
   /** Alerts per cluster per window at most (storm_max_alerts_per_minute); > 0. */
   maxPerWindow: number;
-  /** Default 60 s. Windows are aligned to the epoch, so replicas share their boundaries. */
+  /** Default 60 s. Windows are aligned to the epoch on the store's clock, so replicas share them. */
   windowMs?: number;
-  /** How often ended windows are summarised. Default 1 s. */
+  /** How often ended windows are summarised and interrupted decisions swept. Default 1 s. */
   tickMs?: number;
-  replicaId: string;
+  /** A window is summarised this long after its end, so decisions in flight land in it. Default 5 s. */
+  graceMs?: number;
+  /** A decision parked this long is taken for abandoned (a crashed replica's) and finished. Default 2 s. */
+  parkedAgeMs?: number;
   externalUrl?: string;
   baselineWindowMs: number;
   detectionWindowMs: number;
   now?: () => number;
 }
 
-interface ClusterWindow {
-  startMs: number;
-  used: number;
-  firstHeldMs: number;
-  held: Partial<Record<Protocol, number>>;
+/** What the guard reports to the process (metrics, the dispatcher). */
+export interface StormGuardEvents {
+  /** Alerts enqueued by a tick (summaries, and swept alerts): count them and deliver now. */
+  enqueued(n: number): void;
+  /** New edges a sweep held back (observe reports its own through the detector). */
+  heldBack(n: number): void;
 }
 
 const DEFAULT_WINDOW_MS = 60_000;
 
 /**
- * The storm guard: at most `maxPerWindow` alerts per cluster per (epoch-aligned) minute. Past
- * the cap, new edges still enter the baseline (the detector observes them without a draft) and
- * are counted; when the window ends, one summary alert per cluster says how many were held
- * back and where to list them. The summary goes through the store's outbox like any alert.
- *
- * The count is per process: with N replicas on one store a cluster gets at most N × cap alerts
- * and up to N summaries per minute. A shared counter would need a store round trip per alert
- * and a summary that several replicas add to; the per-process cap already bounds a storm to a
- * small multiple of the cap, which is what keeps a channel usable.
+ * The storm guard, process side. The cap itself lives in the store: the detector passes
+ * `policy` to every observe, and the store counts each new edge's alert in its cluster's
+ * window in the same atomic operation that decides "new" — across every replica, and without
+ * touching known-edge points. Held-back edges are recorded in the store as they happen, so
+ * summaries are built from the store: a crash loses none, and any replica may write a window's
+ * summary (one per cluster per window, deterministic id). This class only ticks: it asks the
+ * store to finish decisions a crash interrupted and to summarise windows that have ended.
  */
-export class StormGuard implements AlertBudget {
-  private readonly windows = new Map<string, ClusterWindow>();
-  /** Ended windows with held-back edges whose summary is not in the outbox yet (store down: retried). */
-  private readonly pending: HeldBackWindow[] = [];
-  private readonly windowMs: number;
+export class StormGuard {
+  readonly policy: StormPolicy;
   private readonly now: () => number;
   private timer: NodeJS.Timeout | null = null;
-  private seq = 0;
-  private emitting: Promise<unknown> = Promise.resolve();
+  private running: Promise<number> | null = null;
 
   constructor(
     private readonly store: BaselineStore,
     private readonly opts: StormGuardOptions,
-    private readonly onEnqueued: (n: number) => void,
+    private readonly events: StormGuardEvents,
     private readonly logger: Logger,
   ) {
     if (!Number.isInteger(opts.maxPerWindow) || opts.maxPerWindow < 1) throw new Error('StormGuard: maxPerWindow must be a positive integer');
-    this.windowMs = opts.windowMs ?? DEFAULT_WINDOW_MS;
+    const windowMs = opts.windowMs ?? DEFAULT_WINDOW_MS;
+    if (!Number.isInteger(windowMs) || windowMs < 1) throw new Error('StormGuard: windowMs must be a positive integer');
+    this.policy = Object.freeze({ maxPerWindow: opts.maxPerWindow, windowMs });
     this.now = opts.now ?? Date.now;
-  }
-
-  reserve(cluster: string, want: number, nowMs: number): number {
-    const w = this.current(cluster, nowMs);
-    const granted = Math.max(0, Math.min(want, this.opts.maxPerWindow - w.used));
-    w.used += granted;
-    return granted;
-  }
-
-  release(cluster: string, n: number, reservedAtMs: number): void {
-    const w = this.windows.get(cluster);
-    // Budget of a window that has ended meanwhile is gone with it.
-    if (w === undefined || w.startMs !== this.windowStart(reservedAtMs)) return;
-    w.used = Math.max(0, w.used - n);
-  }
-
-  heldBack(cluster: string, protocol: Protocol, nowMs: number): void {
-    const w = this.current(cluster, nowMs);
-    if (Object.keys(w.held).length === 0) w.firstHeldMs = nowMs;
-    w.held[protocol] = (w.held[protocol] ?? 0) + 1;
-  }
-
-  /** Edges held back in the current windows (tests, logs). */
-  heldBackNow(cluster: string): number {
-    const w = this.windows.get(cluster);
-    return w === undefined ? 0 : Object.values(w.held).reduce((a, b) => a + (b ?? 0), 0);
   }
 
   start(): void {
@@ -92,81 +65,44 @@ export class StormGuard implements AlertBudget {
     this.timer.unref();
   }
 
-  /** Stop the timer and summarise every window with held-back edges now, ended or not. */
+  /** Stop ticking, after one last tick (windows that ended go out before the dispatcher drains). */
   async stop(): Promise<void> {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
-    await this.flush();
+    await this.tick();
   }
 
-  /** Summarise windows that have ended; returns the summaries enqueued. */
-  tick(nowMs = this.now()): Promise<number> {
-    for (const [cluster, w] of this.windows) {
-      if (w.startMs + this.windowMs > nowMs) continue;
-      this.windows.delete(cluster);
-      this.close(cluster, w, w.startMs + this.windowMs);
+  /**
+   * Sweep abandoned decisions, then summarise ended windows; returns the summaries enqueued.
+   * Never rejects: a store that is down is tried again on the next tick. Ticks do not overlap.
+   */
+  tick(): Promise<number> {
+    this.running ??= this.run().finally(() => (this.running = null));
+    return this.running;
+  }
+
+  private async run(): Promise<number> {
+    let swept: StormSweepResult = { alerted: 0, heldBack: 0 };
+    let summaries: AlertDraft[] = [];
+    try {
+      swept = await this.store.sweepStorm(this.opts.parkedAgeMs ?? 2000);
+      summaries = await this.store.summariseStorms(this.opts.graceMs ?? 5000, (w) =>
+        buildStormSummary(w, {
+          externalUrl: this.opts.externalUrl,
+          baselineWindowMs: this.opts.baselineWindowMs,
+          detectionWindowMs: this.opts.detectionWindowMs,
+          nowMs: this.now(),
+        }),
+      );
+    } catch (err) {
+      this.logger.warn({ err }, 'storm guard tick failed (store unavailable?); retrying on the next tick');
     }
-    return this.emit();
-  }
-
-  /** Summarise every window with held-back edges now, including current ones (shutdown, tests). */
-  flush(nowMs = this.now()): Promise<number> {
-    for (const [cluster, w] of this.windows) {
-      this.close(cluster, w, Math.min(nowMs, w.startMs + this.windowMs));
-      w.held = {};
+    if (swept.alerted > 0 || swept.heldBack > 0) this.logger.info(swept, 'storm guard finished decisions an interrupted replica left');
+    for (const d of summaries) {
+      this.logger.warn({ cluster: d.cluster, heldBack: d.held_back, windowStart: d.window_start, listUrl: d.list_url }, 'storm guard held back new-edge alerts');
     }
-    return this.emit();
-  }
-
-  private windowStart(ms: number): number {
-    return ms - (((ms % this.windowMs) + this.windowMs) % this.windowMs);
-  }
-
-  private current(cluster: string, nowMs: number): ClusterWindow {
-    const start = this.windowStart(nowMs);
-    const w = this.windows.get(cluster);
-    if (w !== undefined && w.startMs === start) return w;
-    if (w !== undefined) this.close(cluster, w, w.startMs + this.windowMs);
-    const fresh: ClusterWindow = { startMs: start, used: 0, firstHeldMs: nowMs, held: {} };
-    this.windows.set(cluster, fresh);
-    return fresh;
-  }
-
-  private close(cluster: string, w: ClusterWindow, endMs: number): void {
-    if (Object.keys(w.held).length === 0) return;
-    this.pending.push({ cluster, windowStartMs: w.startMs, windowEndMs: endMs, firstMs: w.firstHeldMs, byProtocol: { ...w.held } });
-  }
-
-  /** Enqueue pending summaries; runs are chained so a tick and a flush never enqueue one twice. */
-  private emit(): Promise<number> {
-    const run = this.emitting.then(() => this.enqueuePending());
-    this.emitting = run;
-    return run;
-  }
-
-  private async enqueuePending(): Promise<number> {
-    let enqueued = 0;
-    while (this.pending.length > 0) {
-      const w = this.pending[0];
-      const draft: AlertDraft = buildStormSummary(w, {
-        replicaId: this.opts.replicaId,
-        seq: this.seq,
-        externalUrl: this.opts.externalUrl,
-        baselineWindowMs: this.opts.baselineWindowMs,
-        detectionWindowMs: this.opts.detectionWindowMs,
-        nowMs: this.now(),
-      });
-      try {
-        if (await this.store.enqueueAlert(draft)) enqueued++;
-      } catch (err) {
-        this.logger.warn({ err, cluster: w.cluster }, 'storm summary not enqueued (store unavailable); retrying on the next tick');
-        break;
-      }
-      this.pending.shift();
-      this.seq++;
-      this.logger.warn({ cluster: w.cluster, heldBack: draft.held_back, listUrl: draft.list_url }, 'storm guard held back new-edge alerts');
-    }
-    if (enqueued > 0) this.onEnqueued(enqueued);
-    return enqueued;
+    if (swept.heldBack > 0) this.events.heldBack(swept.heldBack);
+    if (summaries.length + swept.alerted > 0) this.events.enqueued(summaries.length + swept.alerted);
+    return summaries.length;
   }
 }

@@ -1,23 +1,10 @@
 import { createHash } from 'node:crypto';
 import { STORM_RULE, type AlertDraft } from '../core/alert';
 import type { Protocol } from '../core/observation';
+import type { StormWindow } from '../store/storm';
 import { RULES, scoreFields } from './rules';
 
-/** What one window of one cluster held back. */
-export interface HeldBackWindow {
-  cluster: string;
-  windowStartMs: number;
-  windowEndMs: number;
-  /** Time of the first held-back edge: the summary's first_seen. */
-  firstMs: number;
-  byProtocol: Partial<Record<Protocol, number>>;
-}
-
 export interface SummaryContext {
-  /** Unique per process: summaries of two replicas for one window are two alerts. */
-  replicaId: string;
-  /** Distinguishes summaries of one window emitted in parts (a flush at shutdown, then more). */
-  seq: number;
   /** `external_url`; without it list_url is a path of the admin API. */
   externalUrl?: string;
   baselineWindowMs: number;
@@ -31,19 +18,21 @@ export function stormListUrl(cluster: string, sinceMs: number, externalUrl?: str
   return `${(externalUrl ?? '').replace(/\/+$/, '')}/api/v1/edges?${q.toString()}`;
 }
 
+/** From cluster and window only: whichever replica writes a window's summary, it is the same alert (enqueue is idempotent by id). */
+export function stormSummaryId(cluster: string, windowStartMs: number): string {
+  return createHash('sha256').update(`storm|${cluster.length}:${cluster}|${windowStartMs}`).digest('hex').slice(0, 32);
+}
+
 /**
  * The storm guard's summary alert: the contract's envelope (so every sink and receiver handles it)
  * with rule kubernetes_newly_seen_edge_storm, `*` for the workloads, and the count and where to
  * list the edges. Scored like the edge rules: it stands for many of their alerts.
  */
-export function buildStormSummary(w: HeldBackWindow, ctx: SummaryContext): AlertDraft {
+export function buildStormSummary(w: StormWindow, ctx: SummaryContext): AlertDraft {
   const protocols = (Object.keys(w.byProtocol) as Protocol[]).filter((p) => (w.byProtocol[p] ?? 0) > 0).sort();
   const heldBack = protocols.reduce((n, p) => n + (w.byProtocol[p] ?? 0), 0);
   const spec = RULES.tcp;
-  const id = createHash('sha256')
-    .update(`storm|${ctx.replicaId}|${w.cluster.length}:${w.cluster}|${w.windowStartMs}|${ctx.seq}`)
-    .digest('hex')
-    .slice(0, 32);
+  const id = stormSummaryId(w.cluster, w.windowStartMs);
   return {
     id,
     rule: STORM_RULE,

@@ -17,7 +17,8 @@ export type PointSkip = 'older than baseline_window' | 'in the future' | 'no tim
 /**
  * Loads historical points into the baseline, never alerting: points are coalesced per edge
  * (earliest, latest) and written with `observe` without alert drafts, one batch of distinct
- * edges per store call, so a 30-day history costs a few hundred store calls, not one per point.
+ * edges per store call (and one to the alert-context index), so a 30-day history costs a few
+ * hundred store calls, not one per point.
  * Each scope's earliest time goes to `touchScope`, so the learning period counts from the
  * history: a replayed month means no learning period.
  */
@@ -73,6 +74,8 @@ export class BaselineLoader {
     if (this.batch.size > 0) {
       const sightings = [...this.batch.values()];
       this.batch = new Map();
+      // The alert-context index learns the history too (which workloads exist since when).
+      await this.store.indexEdges(sightings);
       const outcomes = await this.store.observe(sightings, this.opts.baselineWindowMs);
       for (const o of outcomes) if (o.isNew) this.newEdges++;
     }

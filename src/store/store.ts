@@ -1,5 +1,9 @@
 import type { AlertDraft, Alert } from '../core/alert';
 import type { EdgeKey } from '../core/edge';
+import type { AlertQuery, AlertTriage, StoredRule } from '../core/triage';
+import type { StormPolicy, StormSummaryBuilder, StormSweepResult } from './storm';
+
+export type { StormPolicy, StormSummaryBuilder, StormSweepResult, StormWindow } from './storm';
 
 /**
  * One appearance of an edge in a batch: the earliest and latest point time of a run of points
@@ -22,6 +26,26 @@ export interface ObserveOutcome {
   lastSeenMs: number;
   /** An alert was enqueued in the outbox by this call. */
   alerted: boolean;
+  /**
+   * With a storm policy: the edge was new and wanted an alert, but its cluster's window had spent
+   * the cap, so it is counted in the window's summary instead. Absent (not false) otherwise.
+   */
+  heldBack?: boolean;
+}
+
+/**
+ * What the per-workload index knew about both ends of an edge just before `indexEdges` recorded
+ * it (the edge itself, in its direction and protocol, never counts). Feeds the alert context.
+ */
+export interface EdgeFacts {
+  /** Earliest first-seen of any other indexed edge with the source as either end; null: none. */
+  sourceFirstSeenMs: number | null;
+  destFirstSeenMs: number | null;
+  /** Distinct workloads the source is indexed with (either direction, any protocol). */
+  sourcePeers: number;
+  destPeers: number;
+  /** The same pair, in the same direction, is indexed on the other protocol. */
+  otherProtocol: boolean;
 }
 
 export interface EdgeRefresh {
@@ -34,6 +58,20 @@ export interface EdgeRecord {
   lastSeenMs: number;
 }
 
+/** A page of the forget log (see `BaselineStore.forgottenSince`). */
+export interface ForgetLogPage {
+  /** Pass to the next call: the position after the last forget returned. */
+  cursor: string;
+  /** Edges forgotten after the given cursor, oldest first (an edge may repeat). */
+  keys: EdgeKey[];
+  /**
+   * Forgets after the given cursor are no longer all in the log (it keeps the last
+   * FORGET_LOG_MAX_ENTRIES), or the cursor is not one of this log's: the caller must treat every
+   * edge it caches as possibly forgotten. `keys` is then empty. Always false for a null cursor.
+   */
+  truncated: boolean;
+}
+
 export interface EdgeQuery {
   /** Exact scope (cluster name, or '*' under global scope). */
   scope?: string;
@@ -41,6 +79,23 @@ export interface EdgeQuery {
   /** Only edges last seen at or after this time. */
   sinceMs?: number;
   limit: number;
+}
+
+/** One page request of scanEdges. */
+export interface EdgeScan {
+  /** The `cursor` of the previous page; absent: start at the most recent edge. */
+  cursor?: string;
+  /** Edges per page at most (≥ 1). */
+  limit: number;
+  /** Only edges last seen at or after this time. */
+  sinceMs?: number;
+}
+
+export interface EdgePage {
+  /** Most recent last-seen first. */
+  edges: EdgeRecord[];
+  /** Pass it to the next call; null when the scan is done (a non-null cursor comes with a non-empty page). */
+  cursor: string | null;
 }
 
 export interface OutboxEntry {
@@ -59,6 +114,14 @@ export interface StoredAlert {
   alert: Alert;
   createdMs: number;
   deliveries: { sink: string; state: DeliveryState; attempts: number; lastError: string | null }[];
+  /** The last state change (ack, expect); null: never triaged, the alert is open. */
+  triage: AlertTriage | null;
+}
+
+/** What setAlertState changed: the record before (null: none) and the one stored now. */
+export interface AlertStateUpdate {
+  before: AlertTriage | null;
+  after: AlertTriage;
 }
 
 export interface OutboxStats {
@@ -89,31 +152,91 @@ export interface BaselineStore {
    * - store last-seen = max(L, lastMs).
    * - if new and `alert` is set: enqueue the alert (id `alert.id`, with previousSeenMs = L) for every
    *   registered sink, unless an alert with that id already exists (idempotent).
+   * With `storm` (the storm guard), a new edge with an alert is first counted against its
+   * cluster (`alert.cluster`) in the current window (store clock), in the same atomic operation
+   * as the decision: the first `maxPerWindow` per cluster and window across every process get
+   * their alert; past the cap the edge is held back instead: recorded in the store (per cluster
+   * and window: count per protocol, first time), outcome `heldBack`, no alert. An alert id is
+   * decided once (a retry or replay neither alerts nor counts again). Where the store decides in
+   * steps (Redis) an interrupted decision is finished by `sweepStorm`, never lost nor doubled.
    * Outcomes are in the order of `sightings`.
    */
-  observe(sightings: Sighting[], baselineWindowMs: number): Promise<ObserveOutcome[]>;
+  observe(sightings: Sighting[], baselineWindowMs: number, storm?: StormPolicy): Promise<ObserveOutcome[]>;
 
-  /** Batched last-seen refreshes with "greater than" semantics (never moves a last-seen back). */
+  /**
+   * Summarise ended storm windows: every window with held-back edges that ended `graceMs` or
+   * more ago (store clock) and has no summary gets `build(window)` enqueued as by `enqueueAlert`
+   * and is marked summarised, atomically, with the counts the summary carries. Any number of
+   * processes may call it at once: exactly one summary per cluster per window. A held-back edge
+   * decided after its window was summarised counts in a later window. Returns the summaries this
+   * call enqueued.
+   */
+  summariseStorms(graceMs: number, build: StormSummaryBuilder): Promise<AlertDraft[]>;
+
+  /**
+   * Finish storm decisions that a crash interrupted (parked by `observe` at least `minAgeMs`
+   * ago): each is decided and its alert enqueued, or held back, exactly as `observe` would have.
+   * Safe to run concurrently with `observe` and other sweeps. Stores that decide in one
+   * transaction never leave any (0, 0).
+   */
+  sweepStorm(minAgeMs: number): Promise<StormSweepResult>;
+
+  /**
+   * The per-workload index of alert context: for each sighting in order, the facts the index
+   * held before it (earlier sightings of the same call included), then record the edge at both
+   * ends with first-seen = min(stored, firstMs). Idempotent. The detector calls it for the cache
+   * misses of a batch before `observe`. Index entries leave with their edge (prune, forgetEdge).
+   */
+  indexEdges(sightings: readonly Pick<Sighting, 'key' | 'firstMs'>[]): Promise<EdgeFacts[]>;
+
+  /**
+   * Batched last-seen refreshes with "greater than" semantics (never moves a last-seen back), of
+   * edges the store holds: a refresh never creates an edge, so a replica's buffered refresh of
+   * an edge another replica just forgot cannot write it back (the edge's next point is new).
+   */
   refresh(updates: EdgeRefresh[]): Promise<void>;
 
   /** Record a point time for a scope; returns the earliest point time ever recorded for it. */
   touchScope(scope: string, pointMs: number): Promise<number>;
 
-  /** Delete edges last seen before `beforeMs`, and finished outbox entries created before it. Returns edges deleted. */
+  /**
+   * Delete edges last seen before `beforeMs` (and their entries in the alert-context index),
+   * finished outbox entries created before it, and storm windows that ended before it (Redis
+   * expires them instead). Returns edges deleted.
+   */
   prune(beforeMs: number): Promise<number>;
 
   listEdges(query: EdgeQuery): Promise<EdgeRecord[]>;
   countEdges(): Promise<number>;
 
   /**
+   * Page through the baseline by last-seen, most recent first, with an opaque cursor, so no
+   * answer is built whole in memory (the cache's warm fill after a restart). Over all pages the
+   * last-seen never increases; ties come in an order of the store's choosing. An edge unchanged
+   * while the scan runs is returned exactly once; one whose last-seen is raised meanwhile may be
+   * missed (it moved ahead of the cursor), and no edge is ever returned twice.
+   */
+  scanEdges(scan: EdgeScan): Promise<EdgePage>;
+
+  /**
    * Delete one edge (exact scope, protocol, source and dest) from the baseline, so its next point
-   * is new again (`edgewatch edges forget`, `DELETE /api/v1/edges`). The outbox is untouched.
+   * is new again (`edgewatch edges forget`, `DELETE /api/v1/edges`), and from the alert-context
+   * index (`indexEdges`). The outbox is untouched.
+   * Also appends the key to the forget log (whether or not the edge existed), atomically with the
+   * delete or before it, so that every replica drops the edge from its cache (`forgottenSince`).
    * Returns whether the edge existed.
    */
   forgetEdge(key: EdgeKey): Promise<boolean>;
 
   /**
-   * Enqueue an alert that belongs to no sighting (the storm guard's summary), with
+   * The forget log after `cursor`, shared by every process on the store; replicas read it once
+   * per flush to drop forgotten edges from their caches. A null cursor answers the current end
+   * of the log and no keys. The log keeps the last FORGET_LOG_MAX_ENTRIES forgets.
+   */
+  forgottenSince(cursor: string | null): Promise<ForgetLogPage>;
+
+  /**
+   * Enqueue an alert that belongs to no sighting (storm summaries use `summariseStorms`), with
    * previousSeenMs null, for every registered sink, exactly as `observe` enqueues one.
    * Idempotent by `draft.id`: returns false (and changes nothing) when that id exists already.
    */
@@ -131,8 +254,33 @@ export interface BaselineStore {
   /** Permanent failure: the entry leaves the outbox as failed (kept for /api/v1/alerts). */
   failAlert(sink: string, alertId: string, error: string): Promise<void>;
 
-  /** Most recent alerts first. */
-  listAlerts(limit: number): Promise<StoredAlert[]>;
+  /**
+   * Take or renew the named lease for `ttlMs` (grouped sinks: one replica delivers a sink at a
+   * time). True when `owner` holds it after the call: it was free, expired, or already `owner`'s
+   * (then it now runs until now + ttlMs); false while another owner's lease runs.
+   */
+  acquireLease(name: string, owner: string, ttlMs: number): Promise<boolean>;
+  /** Give the lease up if `owner` holds it (another owner's lease is left alone); returns whether it did. */
+  releaseLease(name: string, owner: string): Promise<boolean>;
+
+  /** Most recent alerts first; with a query, only those that pass every filter given. */
+  listAlerts(limit: number, query?: AlertQuery): Promise<StoredAlert[]>;
+  /** One alert by id, or null when there is none (never was, or pruned). */
+  getAlert(alertId: string): Promise<StoredAlert | null>;
+  /**
+   * Record a state change of an alert (ack, expect), atomically against other replicas; kept
+   * as long as the alert is (prune drops it with the alert). Null when no such alert exists.
+   */
+  setAlertState(alertId: string, change: AlertTriage): Promise<AlertStateUpdate | null>;
+
+  /** Store (or replace, by id) an allow rule; bumps rulesVersion. */
+  putRule(rule: StoredRule): Promise<void>;
+  /** Every stored rule, oldest first (then by id). */
+  listRules(): Promise<StoredRule[]>;
+  /** Delete a stored rule; false when there was none. Bumps rulesVersion when it deleted one. */
+  deleteRule(ruleId: string): Promise<boolean>;
+  /** A number that changes whenever the stored rules do: replicas poll it (cheap) and reload on change. */
+  rulesVersion(): Promise<number>;
   outboxStats(): Promise<OutboxStats>;
 
   /** Resolves when the backend answers; rejects with StoreUnavailableError otherwise. */

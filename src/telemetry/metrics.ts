@@ -43,6 +43,8 @@ export class Telemetry {
   readonly requestDuration: Histogram;
   /** Known-edge cache lookups, by result (hit, miss). */
   readonly cacheLookups: Counter;
+  /** Forgets applied from the store's forget log, by kind (edge: one edge dropped; all: the whole cache). */
+  readonly forgetsApplied: Counter;
 
   constructor(attributes: OtelAttributes = { 'service.name': 'edgewatch' }, extraReaders: MetricReader[] = []) {
     this.prometheus = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true });
@@ -66,6 +68,7 @@ export class Telemetry {
     this.storeDuration = m.createHistogram('edgewatch_store_operation_duration_seconds', { description: 'Store operation latency', ...latency });
     this.requestDuration = m.createHistogram('edgewatch_export_request_duration_seconds', { description: 'OTLP export request latency', ...latency });
     this.cacheLookups = m.createCounter('edgewatch_cache_lookups', { description: 'Known-edge cache lookups, by result' });
+    this.forgetsApplied = m.createCounter('edgewatch_forgets_applied', { description: 'Forgets read from the forget log and applied to the known-edge cache, by kind' });
   }
 
   /** Register a gauge whose value is read at scrape time. */
@@ -78,6 +81,12 @@ export class Telemetry {
         // A failing source (store down) must not break the scrape; the gauge is just absent.
       }
     });
+  }
+
+  /** Register a counter whose running total is read at scrape time (a count kept by a stage itself). */
+  counterFrom(name: string, description: string, total: () => number): void {
+    const c = this.provider.getMeter('edgewatch').createObservableCounter(name, { description });
+    c.addCallback((result: ObservableResult) => result.observe(total()));
   }
 
   /** Time an async operation into a histogram with `outcome` ok|error. */

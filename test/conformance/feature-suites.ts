@@ -1,4 +1,10 @@
 import type { BaselineStore } from '../../src/store/store';
+import { contextConformance } from './context-conformance';
+import { forgetConformance } from './forget-conformance';
+import { leaseConformance } from './lease-conformance';
+import { scanConformance } from './scan-conformance';
+import { stormConformance } from './storm-conformance';
+import { triageConformance } from './triage-conformance';
 
 /**
  * Conformance cases of one store feature each, registered inside storeConformance's describe:
@@ -7,4 +13,4 @@ import type { BaselineStore } from '../../src/store/store';
  */
 export type FeatureSuite = (store: () => BaselineStore) => void;
 
-export const FEATURE_SUITES: FeatureSuite[] = [];
+export const FEATURE_SUITES: FeatureSuite[] = [contextConformance, leaseConformance, forgetConformance, scanConformance, stormConformance, triageConformance];

@@ -130,7 +130,7 @@ export function storeConformance(name: string, factory: () => Promise<{ store: B
     });
 
     describe('refresh, touchScope, prune', () => {
-      it('refresh only moves last-seen forward, in batches, and records unknown edges', async () => {
+      it('refresh only moves last-seen forward, in batches, and never creates an edge', async () => {
         const k = key('frontend', 'payments');
         await observeOne(sighting(k, T0, T0, false));
         await store.refresh([{ key: k, lastMs: T0 - 3_600_000 }]);
@@ -141,8 +141,8 @@ export function storeConformance(name: string, factory: () => Promise<{ store: B
         const unknown = key('cron', 'mail');
         await store.refresh([{ key: unknown, lastMs: T0 }]);
         await store.refresh([]);
-        expect(await lastSeen(unknown)).toBe(T0);
-        expect(await observeOne(sighting(unknown, T0 + 30_000))).toMatchObject({ isNew: false, previousSeenMs: T0 });
+        expect(await lastSeen(unknown)).toBeUndefined();
+        expect(await observeOne(sighting(unknown, T0 + 30_000))).toMatchObject({ isNew: true, previousSeenMs: null });
       });
 
       it('touchScope keeps the earliest point time per scope', async () => {

@@ -84,6 +84,10 @@ export interface StartChildOptions {
   env: Record<string, string>;
   /** Command line after `node`; default: the `npm start` flags, `bin/edgewatch.js serve` in the repository. */
   argv?: string[];
+  /** Flags appended to the default command line (`serve --store …`). */
+  serveArgs?: string[];
+  /** Ports the service will listen on (and is polled on), e.g. when flags set the addresses; default: free ones, set in the env. */
+  ports?: ChildPorts;
   cwd?: string;
   /** Wait for this admin path to answer 200; default /readyz. */
   readyPath?: string;
@@ -92,7 +96,7 @@ export interface StartChildOptions {
 
 /** Start the built service on free loopback ports and wait until it is ready. */
 export async function startChild(opts: StartChildOptions): Promise<ChildService> {
-  const ports = { grpc: await freePort(), http: await freePort(), admin: await freePort() };
+  const ports = opts.ports ?? { grpc: await freePort(), http: await freePort(), admin: await freePort() };
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('EDGEWATCH_')));
   const env = {
     ...inherited,
@@ -103,7 +107,8 @@ export async function startChild(opts: StartChildOptions): Promise<ChildService>
     EDGEWATCH_LOG_LEVEL: 'info',
     ...opts.env,
   };
-  const proc = spawn(process.execPath, opts.argv ?? [...serviceNodeFlags(), join(ROOT, 'bin/edgewatch.js'), 'serve'], { cwd: opts.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const argv = opts.argv ?? [...serviceNodeFlags(), join(ROOT, 'bin/edgewatch.js'), 'serve', ...(opts.serveArgs ?? [])];
+  const proc = spawn(process.execPath, argv, { cwd: opts.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(proc);
   const logs: string[] = [];
   for (const stream of [proc.stdout, proc.stderr]) {

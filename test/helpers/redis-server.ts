@@ -23,6 +23,8 @@ export interface RedisServer {
   restart(): Promise<void>;
   /** stop() and remove the temp dir. */
   dispose(): Promise<void>;
+  /** SIGKILL and wait for the exit: a crash (no shutdown, no handing over to replicas). */
+  crash(): Promise<void>;
   /** SIGSTOP / SIGCONT: a server that holds connections open but never answers. */
   pause(): void;
   resume(): void;
@@ -132,6 +134,15 @@ class Server implements RedisServer {
     clearTimeout(timer);
   }
 
+  async crash(): Promise<void> {
+    const child = this.child;
+    this.child = null;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
   async restart(): Promise<void> {
     await this.stop();
     await this.start();
@@ -178,9 +189,21 @@ export async function startRedis(opts: ServerOptions = {}): Promise<RedisServer>
   throw lastErr;
 }
 
-/** A Sentinel (quorum 1) watching the master on `masterPort` under `name`. */
-export async function startSentinel(masterPort: number, name = 'mymaster'): Promise<RedisServer> {
-  return startRedis({ configFile: `sentinel monitor ${name} ${HOST} ${masterPort} 1\n`, args: ['--sentinel'] });
+export interface SentinelOptions {
+  /** Sentinels that must agree the master is down (default 1). */
+  quorum?: number;
+  /** `down-after-milliseconds`: silence before a master counts as down (Redis default 30 s). */
+  downAfterMs?: number;
+  /** `failover-timeout` (Redis default 3 min). */
+  failoverTimeoutMs?: number;
+}
+
+/** A Sentinel watching the master on `masterPort` under `name`. */
+export async function startSentinel(masterPort: number, name = 'mymaster', opts: SentinelOptions = {}): Promise<RedisServer> {
+  const conf = [`sentinel monitor ${name} ${HOST} ${masterPort} ${opts.quorum ?? 1}`];
+  if (opts.downAfterMs !== undefined) conf.push(`sentinel down-after-milliseconds ${name} ${opts.downAfterMs}`);
+  if (opts.failoverTimeoutMs !== undefined) conf.push(`sentinel failover-timeout ${name} ${opts.failoverTimeoutMs}`);
+  return startRedis({ configFile: `${conf.join('\n')}\n`, args: ['--sentinel'] });
 }
 
 /**

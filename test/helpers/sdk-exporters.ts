@@ -37,9 +37,13 @@ async function collect(cluster: string, edges: SdkEdge[]): Promise<ResourceMetri
   return resourceMetrics;
 }
 
-/** Export with @opentelemetry/exporter-metrics-otlp-grpc; resolves with the ExportResult code (0 = SUCCESS). */
-export async function exportViaGrpcExporter(port: number, cluster: string, edges: SdkEdge[], gzip = false): Promise<{ code: number; error?: string }> {
-  const exporter = new GrpcExporter({ url: `http://127.0.0.1:${port}`, compression: gzip ? ('gzip' as never) : ('none' as never), timeoutMillis: 5000 });
+/**
+ * Export with @opentelemetry/exporter-metrics-otlp-grpc; resolves with the ExportResult code (0 = SUCCESS).
+ * `port` may also be a `host:port` endpoint (e.g. a collector exporter's `localhost:14317`).
+ */
+export async function exportViaGrpcExporter(port: number | string, cluster: string, edges: SdkEdge[], gzip = false): Promise<{ code: number; error?: string }> {
+  const endpoint = typeof port === 'number' ? `127.0.0.1:${port}` : port;
+  const exporter = new GrpcExporter({ url: `http://${endpoint}`, compression: gzip ? ('gzip' as never) : ('none' as never), timeoutMillis: 5000 });
   const rm = await collect(cluster, edges);
   const result = await new Promise<{ code: number; error?: Error }>((resolve) => exporter.export(rm, resolve));
   await exporter.shutdown();

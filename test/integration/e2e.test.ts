@@ -39,6 +39,11 @@ async function outboxFor(src: string): Promise<Alert[]> {
   return (await ew.svc.store.listAlerts(10_000)).map((a) => a.alert).filter((a) => a.source.workload === src);
 }
 
+/** Resolves once no delivery is pending in the outbox. */
+async function waitForSettled(): Promise<void> {
+  while (Object.values((await ew.svc.store.outboxStats()).pending).some((n) => n > 0)) await new Promise((r) => setTimeout(r, 20));
+}
+
 const posted = (src: string): Alert[] => hook.requests.map((r) => r.json as Alert).filter((a) => a.source.workload === src);
 
 beforeAll(async () => {
@@ -184,6 +189,11 @@ test('bad input gets the contract codes and the service keeps serving', async ()
 });
 
 test('admin: healthz, readyz, metrics, alerts API', async () => {
+  // Its own alert, so the test stands alone (`jest -t`) and every metric below has a sample.
+  await send([{ src: 'admin-probe', dst: 'db' }]);
+  const dropped = reducerRequest({ cluster: CLUSTER, edges: [{ src: 'admin-probe', dst: '' }], names: ['tcp.packets'], metricsPerRequest: 1, timeMs: aligned(Date.now()) });
+  expect((await httpRequest(ew.ports.http, 'POST', '/v1/metrics', dropped.protobuf, { 'Content-Type': 'application/x-protobuf' })).status).toBe(200);
+  await hook.waitUntil(() => posted('admin-probe').length === 1, 5000, 'alert for admin-probe');
   expect((await getJson(ew.ports.admin, '/healthz')).status).toBe(200);
   expect(await getJson(ew.ports.admin, '/readyz')).toEqual({ status: 200, json: { status: 'ready', store: 'sqlite' } });
   const metrics = (await httpRequest(ew.ports.admin, 'GET', '/metrics')).body.toString();
@@ -192,13 +202,16 @@ test('admin: healthz, readyz, metrics, alerts API', async () => {
   }
   const { json } = await getJson<{ alerts: Array<{ id: string; deliveries: Array<{ state: string }> }> }>(ew.ports.admin, '/api/v1/alerts?limit=5');
   expect(json.alerts.length).toBeGreaterThan(0);
+  expect(json.alerts.some((a) => a.deliveries.length > 0)).toBe(true);
   expect((await httpRequest(ew.ports.admin, 'GET', '/api/v1/edges?since=yesterday-ish')).status).toBe(400);
 });
 
 test('restart the service and replay everything → no new alert', async () => {
-  await hook.waitUntil(() => hook.requests.length === new Set(hook.requests.map((r) => r.headers['x-edgewatch-alert-id'])).size, 5000, 'deliveries settle');
+  // Its own new edge among what is replayed, so the test stands alone (`jest -t`).
+  await send([{ src: 'before-restart', dst: 'db' }]);
+  await hook.waitUntil(() => posted('before-restart').length === 1, 5000, 'alert for before-restart');
+  await waitForSettled(); // every delivery acknowledged: nothing pending could be sent again
   const before = (await ew.svc.store.listAlerts(10_000)).length;
-  await new Promise((r) => setTimeout(r, 300));
   const postsBefore = hook.requests.length;
   await ew.stop();
   ew = await startService({ store: `sqlite:${tmp.dir}/edgewatch.db`, webhookUrls: [hook.url()], webhookSecret: SECRET });
@@ -206,7 +219,11 @@ test('restart the service and replay everything → no new alert', async () => {
     const r = await grpcExport(ew.ports.grpc, buf);
     expect(r.code).toBe(status.OK);
   }
+  // Final when the Export calls returned: no alert was added, nothing waits to be sent…
   expect((await ew.svc.store.listAlerts(10_000)).length).toBe(before);
-  await new Promise((r) => setTimeout(r, 500));
-  expect(hook.requests.length).toBe(postsBefore);
+  await waitForSettled();
+  // …and the next POST is the one for a new edge sent now, right after the ones before the restart.
+  await send([{ src: 'after-restart', dst: 'db' }]);
+  await hook.waitUntil(() => posted('after-restart').length === 1, 5000, 'alert for after-restart');
+  expect(hook.requests.slice(postsBefore).map((r) => (r.json as Alert).source.workload)).toEqual(['after-restart']);
 });

@@ -1,5 +1,5 @@
 /**
- * Filter rules live: a real service with rules_file, reloaded by the SIGHUP method and by
+ * Filter rules live: a real service with rules_file, reloaded by reloadRules() (SIGHUP's handler) and by
  * watching the file; a bad file keeps the rules in force; rules expire at their time.
  */
 import { status } from '@grpc/grpc-js';
@@ -50,7 +50,8 @@ test('a matching rule drops the alert; the edge still enters the baseline; count
   expect(await metric('edgewatch_alerts_suppressed_total')).toContain('reason="filtered"} 1');
 });
 
-test('reload on SIGHUP: new rules apply at once; a bad file is rejected and the rules in force stay', async () => {
+// A real SIGHUP to the running service: test/integration/operate/sighup-reload.test.ts.
+test('reload through reloadRules() (what SIGHUP calls): new rules apply at once; a bad file is rejected and the rules in force stay', async () => {
   writeFileSync(rulesPath, '- source: prometheus\n- dest: "/^kube-dns/"\n  protocol: udp\n');
   expect(await ew.svc.reloadRules()).toEqual({ ok: true, rules: 2, changed: true });
   await send([{ src: 'resolver', dst: 'kube-dns-x', proto: 'udp' }]);

@@ -84,10 +84,16 @@ test('two replicas receiving the same traffic alert exactly once per new edge', 
   }
   sources.push('same-moment');
   await hook.waitUntil(() => sources.every((s) => idsBySource().has(s)), 10_000, 'all alerts');
-  await new Promise((r) => setTimeout(r, 500));
+  // Not sent again, by positive signals: nothing pending in the shared outbox, and an alert
+  // raised now is the next POST after the ones above.
+  while (Object.values((await a.svc.store.outboxStats()).pending).some((n) => n > 0)) await new Promise((r) => setTimeout(r, 20));
+  const sent = hook.requests.length;
+  expect((await grpcExport(b.ports.grpc, req([{ src: 'after-all', dst: 'db' }]))).code).toBe(status.OK);
+  await hook.waitUntil(() => idsBySource().has('after-all'), 10_000, 'the next alert');
+  expect(hook.requests.slice(sent).map((r) => (r.json as { source: { workload: string } }).source.workload)).toEqual(['after-all']);
   const ids = idsBySource();
   for (const s of sources) expect([s, ids.get(s)?.size]).toEqual([s, 1]);
-  expect(hook.requests).toHaveLength(sources.length);
+  expect(hook.requests).toHaveLength(sources.length + 1);
   const metrics = (await httpRequest(a.ports.admin, 'GET', '/metrics')).body.toString();
   expect(metrics).toMatch(/edgewatch_store_operation_duration_seconds_count\{[^}]*op="observe"[^}]*store="redis"/);
   expect(metrics).toMatch(/edgewatch_alerts_pending\{sink="webhook:[^"]+"\} 0/);

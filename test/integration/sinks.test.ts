@@ -62,7 +62,9 @@ test('a TCP edge in prod-eu reaches Slack, Splunk HEC and Alertmanager, each in 
   expect(s.url).toBe('/services/T000/B000/XXXX');
   expect(s.headers['content-type']).toBe('application/json');
   const msg = s.json as { text: string; blocks: Array<{ type: string; text?: { text: string }; fields?: Array<{ text: string }> }> };
-  expect(msg.text).toBe('Kubernetes newly seen TCP edge in kubernetes cluster prod-eu: shop/frontend → shop/payments (TCP)');
+  // Both workloads are new to this service's baseline: a new_workload edge, severity low (its colour on the attachment).
+  expect(msg.text).toBe('Kubernetes newly seen TCP edge in kubernetes cluster prod-eu: shop/frontend → shop/payments (TCP) · low severity, new_workload');
+  expect((s.json as { attachments: Array<{ color: string }> }).attachments.map((x) => x.color)).toEqual(['#2EB67D']);
   expect(msg.blocks.map((b) => b.type)).toEqual(['header', 'section', 'section', 'context']);
   expect(msg.blocks[0].text?.text).toBe('Kubernetes newly seen TCP edge');
   expect(msg.blocks[1].text?.text).toBe('`frontend` (namespace `shop`) → `payments` (namespace `shop`) over TCP');
@@ -95,6 +97,8 @@ test('a TCP edge in prod-eu reaches Slack, Splunk HEC and Alertmanager, each in 
     risk_score: 25,
     mitre_attack: ['T1204'],
     first_seen: alert.first_seen,
+    severity: 'low',
+    context: alert.context,
   });
 
   const a = hit(am, alert.id) as ReceivedRequest;
@@ -108,7 +112,8 @@ test('a TCP edge in prod-eu reaches Slack, Splunk HEC and Alertmanager, each in 
     source_workload: 'frontend',
     dest_workload: 'payments',
     protocol: 'tcp',
-    severity: 'critical',
+    severity: 'critical', // the sink's own severity wins over the alert's (low)
+    kind: 'new_workload',
     source_namespace: 'shop',
     dest_namespace: 'shop',
   });
@@ -136,10 +141,20 @@ test('per-sink filters: Slack takes only TCP, Splunk only prod-*; a filtered sin
 });
 
 test('a sink that keeps failing holds up no other: its alerts wait in its own queue', async () => {
-  await broken.waitFor(3, 5000);
-  const { json } = await getJson<{ alerts: Array<{ deliveries: Array<{ sink: string; state: string }> }> }>(ew.ports.admin, '/api/v1/alerts');
-  for (const a of json.alerts) {
-    for (const d of a.deliveries) expect(d.state).toBe(d.sink === 'broken' ? 'pending' : 'delivered');
-  }
-  expect(generic.requests.length).toBe(json.alerts.length);
+  // Its own alert, so the test stands alone (`jest -t`).
+  await send('prod-eu', [{ src: 'stuck', dst: 'ledger' }]);
+  const alert = await alertOf('stuck');
+  // The broken sink was tried (and said 503) and each other sink got the alert.
+  await broken.waitUntil(() => hit(broken, alert.id) !== undefined, 5000, 'an attempt at the broken sink');
+  await Promise.all([slack, hec, am].map((rx) => rx.waitUntil(() => hit(rx, alert.id) !== undefined, 5000, 'alert')));
+  type Deliveries = { alerts: Array<{ id: string; deliveries: Array<{ sink: string; state: string; attempts: number }> }> };
+  const deliveries = async (): Promise<Array<{ sink: string; state: string; attempts: number }>> =>
+    (await getJson<Deliveries>(ew.ports.admin, '/api/v1/alerts')).json.alerts.find((a) => a.id === alert.id)?.deliveries ?? [];
+  // A sink's ack follows its 2xx: wait for every other sink to have recorded the delivery.
+  const deadline = Date.now() + 5000;
+  while ((await deliveries()).some((d) => d.sink !== 'broken' && d.state !== 'delivered') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  const final = await deliveries();
+  expect(final.map((d) => d.sink).sort()).toHaveLength(5);
+  for (const d of final) expect(d.state).toBe(d.sink === 'broken' ? 'pending' : 'delivered');
+  expect(generic.requests.filter((r) => r.headers['x-edgewatch-alert-id'] === alert.id)).toHaveLength(1);
 });

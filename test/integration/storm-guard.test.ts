@@ -1,64 +1,85 @@
 /**
- * Storm guard end to end: a burst of new edges in one cluster raises at most the cap of alerts;
- * the rest enter the baseline and one summary alert, delivered like any other, says how many
- * and where to list them.
+ * Storm guard end to end, on the embedded stores: a burst of new edges in one cluster raises at
+ * most the cap of alerts; the rest enter the baseline and, once the window has ended, one summary
+ * alert from the store, delivered like any other, says how many and where to list them.
+ * (Replicas on Redis and a SIGKILL: storm-replicas.test.ts.)
  */
 import { status } from '@grpc/grpc-js';
 import type { Alert } from '../../src/core/alert';
 import { reducerRequest, type FixtureEdge } from '../helpers/otlp-fixtures';
 import { WebhookReceiver } from '../helpers/webhook-receiver';
-import { aligned, closeGrpcClients, getJson, grpcExport, httpRequest, startService, type Running } from '../helpers/service-harness';
+import { closeGrpcClients, getJson, grpcExport, httpRequest, startService, tempDir, type Running } from '../helpers/service-harness';
 
-let hook: WebhookReceiver;
-let ew: Running;
+jest.setTimeout(30_000);
 
-beforeAll(async () => {
-  hook = await WebhookReceiver.start();
-  ew = await startService({ store: 'memory:', webhookUrls: [hook.url()], stormMaxAlertsPerMinute: 5 });
-});
+/** A short storm window (hidden stormWindowMs) so the test need not wait for a minute to end. */
+const WINDOW_MS = 3000;
+const STORM = 'kubernetes_newly_seen_edge_storm';
 
-afterAll(async () => {
-  await ew.stop();
-  closeGrpcClients();
-  await hook.close();
-});
-
-async function send(cluster: string, edges: FixtureEdge[]): Promise<void> {
-  const body = reducerRequest({ cluster, edges, names: ['tcp.packets'], metricsPerRequest: edges.length, timeMs: aligned(Date.now()) }).protobuf;
-  expect((await grpcExport(ew.ports.grpc, body)).code).toBe(status.OK);
+/** Returns once at least `needMs` of the current storm window are left. */
+async function roomInWindow(needMs: number): Promise<void> {
+  const left = WINDOW_MS - (Date.now() % WINDOW_MS);
+  if (left < needMs) await new Promise((r) => setTimeout(r, left + 20));
 }
+
 const burst = (n: number, prefix: string): FixtureEdge[] => Array.from({ length: n }, (_, i) => ({ src: `${prefix}-${i}`, dst: 'db' }));
-const posted = (): Alert[] => hook.requests.map((r) => r.json as Alert);
 
-test('a redeploy that renames 40 workloads: 5 alerts, then one summary with the count and the list URL', async () => {
-  await send('prod-eu', burst(40, 'renamed'));
-  await send('prod-us', burst(2, 'quiet'));
-  await hook.waitUntil((rs) => rs.length >= 7, 5000, '7 alerts');
-  expect(posted().filter((a) => a.cluster === 'prod-eu')).toHaveLength(5);
-  expect(posted().filter((a) => a.cluster === 'prod-us')).toHaveLength(2);
-  expect(ew.svc.guards.storm?.heldBackNow('prod-eu')).toBe(35);
+describe.each(['memory', 'sqlite'])('storm guard end to end (%s store)', (kind) => {
+  let hook: WebhookReceiver;
+  let ew: Running;
+  let tmp: { dir: string; cleanup: () => void };
 
-  // The summary is made when the window ends (or at shutdown); flush stands in for both here.
-  await ew.svc.guards.storm?.flush();
-  await hook.waitUntil((rs) => rs.some((r) => (r.json as Alert).rule === 'kubernetes_newly_seen_edge_storm'), 5000, 'summary');
-  const summaries = posted().filter((a) => a.rule === 'kubernetes_newly_seen_edge_storm');
-  expect(summaries).toHaveLength(1);
-  const s = summaries[0];
-  expect(s).toMatchObject({ cluster: 'prod-eu', protocol: 'tcp', held_back: 35, held_back_by_protocol: { tcp: 35 }, previous_seen: null });
-  expect(s.title).toBe('Kubernetes newly seen edge storm in kubernetes cluster prod-eu');
-  expect(s.list_url).toBe(`/api/v1/edges?cluster=prod-eu&since=${encodeURIComponent(s.window_start ?? '')}`);
-  const req = hook.requests.find((r) => (r.json as Alert).id === s.id);
-  expect(req?.headers['x-edgewatch-alert-id']).toBe(s.id);
+  beforeAll(async () => {
+    tmp = tempDir('ew-storm-');
+    hook = await WebhookReceiver.start();
+    const store = kind === 'memory' ? 'memory:' : `sqlite:${tmp.dir}/edgewatch.db`;
+    ew = await startService({ store, webhookUrls: [hook.url()], stormMaxAlertsPerMinute: 5, stormWindowMs: WINDOW_MS });
+  });
 
-  // The list URL lists every edge of the burst: the held-back ones are in the baseline.
-  const { status: code, json } = await getJson<{ edges: Array<{ source: string }> }>(ew.ports.admin, `${s.list_url}&limit=1000`);
-  expect(code).toBe(200);
-  const listed = new Set(json.edges.map((e) => e.source));
-  for (const e of burst(40, 'renamed')) expect(listed.has(e.src)).toBe(true);
+  afterAll(async () => {
+    await ew.stop();
+    closeGrpcClients();
+    await hook.close();
+    tmp.cleanup();
+  });
 
-  // Held back means known: the same edges never alert later.
-  await send('prod-eu', burst(40, 'renamed'));
-  expect(posted().filter((a) => a.cluster === 'prod-eu' && a.rule !== 'kubernetes_newly_seen_edge_storm')).toHaveLength(5);
-  const metrics = (await httpRequest(ew.ports.admin, 'GET', '/metrics')).body.toString();
-  expect(metrics).toContain('edgewatch_alerts_suppressed_total{reason="storm"} 35');
+  async function send(cluster: string, edges: FixtureEdge[]): Promise<void> {
+    // Point time now (not the reducer's 30 s grid), so list_url's since=window_start lists them in a 3 s window.
+    const body = reducerRequest({ cluster, edges, names: ['tcp.packets'], metricsPerRequest: edges.length, timeMs: Date.now() }).protobuf;
+    expect((await grpcExport(ew.ports.grpc, body)).code).toBe(status.OK);
+  }
+  const posted = (): Alert[] => hook.requests.map((r) => r.json as Alert);
+
+  test('a redeploy that renames 40 workloads: 5 alerts, then one summary with the count and the list URL', async () => {
+    await roomInWindow(1500);
+    await send('prod-eu', burst(40, 'renamed'));
+    await send('prod-us', burst(2, 'quiet'));
+    await hook.waitUntil((rs) => rs.length >= 7, 5000, '7 alerts');
+    expect(posted().filter((a) => a.cluster === 'prod-eu')).toHaveLength(5);
+    expect(posted().filter((a) => a.cluster === 'prod-us')).toHaveLength(2);
+
+    // The summary comes from the store once the window has ended (plus the grace).
+    await hook.waitUntil((rs) => rs.some((r) => (r.json as Alert).rule === STORM), 15_000, 'summary');
+    const summaries = posted().filter((a) => a.rule === STORM);
+    expect(summaries).toHaveLength(1);
+    const s = summaries[0];
+    expect(s).toMatchObject({ cluster: 'prod-eu', protocol: 'tcp', held_back: 35, held_back_by_protocol: { tcp: 35 }, previous_seen: null });
+    expect(s.title).toBe('Kubernetes newly seen edge storm in kubernetes cluster prod-eu');
+    expect(Date.parse(s.window_end ?? '') - Date.parse(s.window_start ?? '')).toBe(WINDOW_MS);
+    expect(s.list_url).toBe(`/api/v1/edges?cluster=prod-eu&since=${encodeURIComponent(s.window_start ?? '')}`);
+    const req = hook.requests.find((r) => (r.json as Alert).id === s.id);
+    expect(req?.headers['x-edgewatch-alert-id']).toBe(s.id);
+
+    // The list URL lists every edge of the burst: the held-back ones are in the baseline.
+    const { status: code, json } = await getJson<{ edges: Array<{ source: string }> }>(ew.ports.admin, `${s.list_url}&limit=1000`);
+    expect(code).toBe(200);
+    const listed = new Set(json.edges.map((e) => e.source));
+    for (const e of burst(40, 'renamed')) expect(listed.has(e.src)).toBe(true);
+
+    // Held back means known: the same edges never alert later.
+    await send('prod-eu', burst(40, 'renamed'));
+    expect(posted().filter((a) => a.cluster === 'prod-eu' && a.rule !== STORM)).toHaveLength(5);
+    const metrics = (await httpRequest(ew.ports.admin, 'GET', '/metrics')).body.toString();
+    expect(metrics).toContain('edgewatch_alerts_suppressed_total{reason="storm"} 35');
+  });
 });

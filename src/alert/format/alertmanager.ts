@@ -1,10 +1,12 @@
 import { STORM_RULE, type Alert } from '../../core/alert';
-import { jsonRequest, type RenderedRequest } from '../http-sink';
+import type { AlertGroup } from '../alert-group';
+import { groupRequest, jsonRequest, type RenderedRequest } from '../http-sink';
 
 export const ALERTMANAGER_PATH = '/api/v2/alerts';
 export const DEFAULT_SEVERITY = 'warning';
 
 export interface AlertmanagerOptions {
+  /** Set: every alert of the sink carries this `severity` label. Unset: the alert's own severity (or DEFAULT_SEVERITY). */
   severity?: string;
   /** Extra labels on every alert (team, routing keys); never override the built-in ones. */
   labels?: Record<string, string>;
@@ -21,12 +23,14 @@ export interface PostableAlert {
 
 /**
  * Labels identify an alert to Alertmanager (grouping, silences, inhibition), so they hold what
- * a silence would name: rule, cluster, both workloads and the protocol. Everything else is an
+ * a silence would name: rule, cluster, both workloads, the protocol, the context's kind and the
+ * severity (the sink's `severity` when set, else the alert's). Everything else is an
  * annotation. No endsAt: Alertmanager resolves the alert after its resolve_timeout, which is
  * what a one-off "first seen" event wants.
  */
 export function postableAlert(a: Alert, opts: AlertmanagerOptions): PostableAlert {
-  const labels: Record<string, string> = { ...opts.labels, alertname: a.rule, cluster: a.cluster, severity: opts.severity ?? DEFAULT_SEVERITY };
+  const severity = opts.severity ?? a.severity ?? DEFAULT_SEVERITY;
+  const labels: Record<string, string> = { ...opts.labels, alertname: a.rule, cluster: a.cluster, severity };
   const annotations: Record<string, string> = { summary: a.title, alert_id: a.id, first_seen: a.first_seen };
   if (a.protocol !== null) labels.protocol = a.protocol;
   if (a.rule === STORM_RULE) {
@@ -45,6 +49,15 @@ export function postableAlert(a: Alert, opts: AlertmanagerOptions): PostableAler
       `${a.source.workload}${ns(a.source.namespace)} talked to ${a.dest.workload}${ns(a.dest.namespace)} over ${(a.protocol ?? '').toUpperCase()} ` +
       `for the first time in ${Math.round(a.baseline_window_s / 86_400)} days (cluster ${a.cluster}).`;
     annotations.previous_seen = a.previous_seen ?? 'never';
+    if (a.context !== undefined) {
+      // The kind is what a route or inhibition names (page on new_path, not on a rollout); the rest is detail.
+      labels.kind = a.context.kind;
+      annotations.source_first_seen = a.context.source_first_seen ?? 'never';
+      annotations.dest_first_seen = a.context.dest_first_seen ?? 'never';
+      annotations.source_peers = String(a.context.source_peers);
+      annotations.dest_peers = String(a.context.dest_peers);
+      annotations.cross_namespace = String(a.context.cross_namespace);
+    }
   }
   annotations.risk_score = String(a.risk_score);
   if (a.mitre_attack.length > 0) annotations.mitre_attack = a.mitre_attack.join(',');
@@ -56,4 +69,9 @@ export function postableAlert(a: Alert, opts: AlertmanagerOptions): PostableAler
 /** POST /api/v2/alerts takes a list; one alert per request keeps the outbox's one-entry-one-delivery. */
 export function renderAlertmanager(alert: Alert, opts: AlertmanagerOptions): RenderedRequest {
   return jsonRequest([postableAlert(alert, opts)], alert.id);
+}
+
+/** A group as one POST of its alerts' list (Alertmanager still sees, and may group, each alert). */
+export function renderAlertmanagerGroup(group: AlertGroup, opts: AlertmanagerOptions): RenderedRequest {
+  return groupRequest(JSON.stringify(group.alerts.map((a) => postableAlert(a, opts))), group);
 }

@@ -1,4 +1,4 @@
-import { STORM_RULE, type Alert, type AlertEndpoint } from '../../core/alert';
+import { STORM_RULE, type Alert, type AlertContext, type AlertEndpoint, type ContextKind, type Severity } from '../../core/alert';
 import { jsonRequest, type RenderedRequest } from '../http-sink';
 
 /** Slack Block Kit limits: header text 150 characters, section field text 2000, 10 fields. */
@@ -10,16 +10,38 @@ interface TextObject {
   text: string;
   emoji?: boolean;
 }
-type Block =
+export type Block =
   | { type: 'header'; text: TextObject }
   | { type: 'section'; text?: TextObject; fields?: TextObject[] }
   | { type: 'context'; elements: TextObject[] };
+
+/** A secondary attachment: the coloured bar beside its blocks (the alert's severity). */
+export interface SlackAttachment {
+  color: string;
+  blocks: Block[];
+}
 
 /** What an incoming webhook accepts: `text` is the notification and fallback, `blocks` the message. */
 export interface SlackMessage {
   text: string;
   blocks: Block[];
+  attachments?: SlackAttachment[];
 }
+
+/** Bar colour per severity: blue, green, yellow, red, dark red. */
+export const SEVERITY_COLORS: Readonly<Record<Severity, string>> = {
+  info: '#439FE0',
+  low: '#2EB67D',
+  medium: '#ECB22E',
+  high: '#E01E5A',
+  critical: '#7A0019',
+};
+
+const KIND_TEXT: Readonly<Record<ContextKind, string>> = {
+  new_path: 'both workloads known, never talked before',
+  new_protocol: 'the pair already talks over the other protocol',
+  new_workload: 'an end is new (never seen, or first seen moments ago)',
+};
 
 /** mrkdwn control characters (Slack's escaping rules: &, <, > only). */
 export function escapeMrkdwn(text: string): string {
@@ -27,15 +49,15 @@ export function escapeMrkdwn(text: string): string {
 }
 
 /** A workload as inline code, so `_` or `*` in a name never turns into formatting. */
-function code(text: string): string {
+export function code(text: string): string {
   return `\`${escapeMrkdwn(text.replace(/`/g, "'"))}\``;
 }
 
-function endpoint(e: AlertEndpoint): string {
+export function endpoint(e: AlertEndpoint): string {
   return e.namespace === null ? code(e.workload) : `${code(e.workload)} (namespace ${code(e.namespace)})`;
 }
 
-function plainEndpoint(e: AlertEndpoint): string {
+export function plainEndpoint(e: AlertEndpoint): string {
   return e.namespace === null ? e.workload : `${e.namespace}/${e.workload}`;
 }
 
@@ -49,7 +71,7 @@ function field(label: string, value: string): TextObject {
   return { type: 'mrkdwn', text: `*${label}*\n${value}`.slice(0, FIELD_MAX) };
 }
 
-function header(text: string): Block {
+export function header(text: string): Block {
   const t = text.length > HEADER_MAX ? `${text.slice(0, HEADER_MAX - 1)}…` : text;
   return { type: 'header', text: { type: 'plain_text', text: t, emoji: false } };
 }
@@ -58,8 +80,9 @@ function header(text: string): Block {
 function edgeMessage(a: Alert): SlackMessage {
   const proto = (a.protocol ?? '').toUpperCase();
   const headline = a.title.replace(/ in kubernetes cluster .*$/, '');
-  return {
-    text: `${a.title}: ${plainEndpoint(a.source)} → ${plainEndpoint(a.dest)}${proto ? ` (${proto})` : ''}`,
+  const assessed = a.context !== undefined && a.severity !== undefined ? ` · ${a.severity} severity, ${a.context.kind}` : '';
+  const message: SlackMessage = {
+    text: `${a.title}: ${plainEndpoint(a.source)} → ${plainEndpoint(a.dest)}${proto ? ` (${proto})` : ''}${assessed}`,
     blocks: [
       header(headline),
       { type: 'section', text: { type: 'mrkdwn', text: `${endpoint(a.source)} → ${endpoint(a.dest)}${proto ? ` over ${proto}` : ''}` } },
@@ -77,6 +100,28 @@ function edgeMessage(a: Alert): SlackMessage {
         ],
       },
       context(a),
+    ],
+  };
+  if (a.context !== undefined && a.severity !== undefined) message.attachments = [contextAttachment(a.context, a.severity)];
+  return message;
+}
+
+/** What the baseline knew about both ends, beside a bar in the severity's colour. */
+function contextAttachment(c: AlertContext, severity: Severity): SlackAttachment {
+  const seen = (iso: string | null): string => (iso === null ? 'never (in the baseline window)' : when(iso));
+  return {
+    color: SEVERITY_COLORS[severity],
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: `*Severity ${severity}* · ${code(c.kind)}: ${KIND_TEXT[c.kind]}${c.cross_namespace ? ' · across namespaces' : ''}` } },
+      {
+        type: 'section',
+        fields: [
+          field('Source first seen', seen(c.source_first_seen)),
+          field('Destination first seen', seen(c.dest_first_seen)),
+          field('Source peers', `${c.source_peers} before this edge`),
+          field('Destination peers', `${c.dest_peers} before this edge`),
+        ],
+      },
     ],
   };
 }

@@ -1,5 +1,6 @@
 import { STORM_RULE, type Alert } from '../../core/alert';
-import { jsonRequest, type RenderedRequest } from '../http-sink';
+import type { AlertGroup } from '../alert-group';
+import { groupRequest, jsonRequest, type RenderedRequest } from '../http-sink';
 
 export const DEFAULT_SOURCETYPE = 'edgewatch:alert';
 export const HEC_EVENT_PATH = '/services/collector/event';
@@ -73,4 +74,9 @@ export function hecEnvelope(a: Alert, opts: HecOptions): HecEnvelope {
 
 export function renderHec(alert: Alert, opts: HecOptions): RenderedRequest {
   return jsonRequest(hecEnvelope(alert, opts), alert.id);
+}
+
+/** A group as one HEC batch: the events' envelopes back to back in one POST (HEC reads them in turn). */
+export function renderHecGroup(group: AlertGroup, opts: HecOptions): RenderedRequest {
+  return groupRequest(group.alerts.map((a) => JSON.stringify(hecEnvelope(a, opts))).join('\n'), group);
 }

@@ -74,15 +74,20 @@ export class MemoryOutbox {
     if (state !== 'pending') this.pendingOf(sink).delete(alertId);
   }
 
-  list(limit: number): StoredAlert[] {
-    const newestFirst = [...this.alerts.values()].sort((a, b) => b.createdMs - a.createdMs || b.seq - a.seq);
-    return newestFirst.slice(0, Math.max(0, limit)).map((rec) => ({
-      alert: completeAlert(structuredClone(rec.draft), rec.previousSeenMs),
-      createdMs: rec.createdMs,
-      deliveries: [...rec.deliveries.entries()]
-        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-        .map(([sink, d]) => ({ sink, state: d.state, attempts: d.attempts, lastError: d.lastError })),
-    }));
+  /** Newest first; `accept` (given the id, draft and creation time) filters before the limit applies. */
+  list(limit: number, accept?: (id: string, draft: AlertDraft, createdMs: number) => boolean): StoredAlert[] {
+    let newestFirst = [...this.alerts.values()].sort((a, b) => b.createdMs - a.createdMs || b.seq - a.seq);
+    if (accept) newestFirst = newestFirst.filter((rec) => accept(rec.id, rec.draft, rec.createdMs));
+    return newestFirst.slice(0, Math.max(0, limit)).map(toStored);
+  }
+
+  get(alertId: string): StoredAlert | null {
+    const rec = this.alerts.get(alertId);
+    return rec ? toStored(rec) : null;
+  }
+
+  has(alertId: string): boolean {
+    return this.alerts.has(alertId);
   }
 
   stats(): OutboxStats {
@@ -118,4 +123,16 @@ export class MemoryOutbox {
     }
     return m;
   }
+}
+
+/** Triage is the store's to add (MemoryStore keeps it beside the outbox). */
+function toStored(rec: AlertRecord): StoredAlert {
+  return {
+    alert: completeAlert(structuredClone(rec.draft), rec.previousSeenMs),
+    createdMs: rec.createdMs,
+    deliveries: [...rec.deliveries.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([sink, d]) => ({ sink, state: d.state, attempts: d.attempts, lastError: d.lastError })),
+    triage: null,
+  };
 }

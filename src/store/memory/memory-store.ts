@@ -1,18 +1,36 @@
 import type { AlertDraft } from '../../core/alert';
 import { StoreUnavailableError } from '../../core/errors';
 import { edgeId, type EdgeKey } from '../../core/edge';
+import { matchesAlertQuery, matchesState, type AlertQuery, type AlertTriage, type StoredRule } from '../../core/triage';
 import type {
+  AlertStateUpdate,
   BaselineStore,
+  EdgeFacts,
+  EdgePage,
   EdgeQuery,
+  EdgeScan,
   EdgeRecord,
   EdgeRefresh,
+  ForgetLogPage,
   ObserveOutcome,
   OutboxEntry,
   OutboxStats,
   Sighting,
   StoredAlert,
 } from '../store';
+import type { StormPolicy, StormSummaryBuilder, StormSweepResult } from '../storm';
+import { MemoryForgetLog } from './memory-forget-log';
+import { MemoryEdgeIndex } from './memory-edge-index';
 import { MemoryOutbox } from './memory-outbox';
+import { scanRows } from './memory-scan';
+import { MemoryTriage } from './memory-triage';
+import { MemoryLeases } from './memory-leases';
+import { MemoryStorm } from './memory-storm';
+
+export interface MemoryStoreOptions {
+  /** The store's clock, which places observations in storm windows; tests pin it. */
+  now?: () => number;
+}
 
 interface EdgeRow {
   key: EdgeKey;
@@ -28,17 +46,27 @@ export class MemoryStore implements BaselineStore {
   readonly kind = 'memory' as const;
   private readonly edges = new Map<string, EdgeRow>();
   private readonly scopes = new Map<string, number>();
+  private readonly index = new MemoryEdgeIndex();
   private readonly outbox = new MemoryOutbox();
+  private readonly forgets = new MemoryForgetLog();
+  private readonly triage = new MemoryTriage();
+  private readonly leases = new MemoryLeases();
+  private readonly storm = new MemoryStorm();
+  private readonly clock: () => number;
   private closed = false;
+
+  constructor(opts: MemoryStoreOptions = {}) {
+    this.clock = opts.now ?? Date.now;
+  }
 
   async init(sinks: string[]): Promise<void> {
     this.check();
     this.outbox.register(sinks);
   }
 
-  async observe(sightings: Sighting[], baselineWindowMs: number): Promise<ObserveOutcome[]> {
+  async observe(sightings: Sighting[], baselineWindowMs: number, storm?: StormPolicy): Promise<ObserveOutcome[]> {
     this.check();
-    const now = Date.now();
+    const now = this.clock();
     return sightings.map((s) => {
       const id = edgeId(s.key);
       const row = this.edges.get(id);
@@ -47,9 +75,30 @@ export class MemoryStore implements BaselineStore {
       const lastSeenMs = previous === null ? s.lastMs : Math.max(previous, s.lastMs);
       if (row) row.lastSeenMs = lastSeenMs;
       else this.edges.set(id, { key: { ...s.key }, lastSeenMs });
-      const alerted = isNew && s.alert !== undefined && this.outbox.enqueue(s.alert, previous, now);
-      return { isNew, previousSeenMs: previous, lastSeenMs, alerted };
+      const out: ObserveOutcome = { isNew, previousSeenMs: previous, lastSeenMs, alerted: false };
+      if (!isNew || s.alert === undefined) return out;
+      const decision = storm ? this.storm.decide(s.alert, s.key.protocol, storm, now, this.outbox.has(s.alert.id)) : 'alert';
+      if (decision === 'alert') out.alerted = this.outbox.enqueue(s.alert, previous, now);
+      if (decision === 'held') out.heldBack = true;
+      return out;
     });
+  }
+
+  async summariseStorms(graceMs: number, build: StormSummaryBuilder): Promise<AlertDraft[]> {
+    this.check();
+    const now = this.clock();
+    return this.storm.summarise(graceMs, build, now, (d) => this.outbox.enqueue(d, null, now));
+  }
+
+  /** Decisions here are one synchronous step: nothing is ever parked. */
+  async sweepStorm(_minAgeMs: number): Promise<StormSweepResult> {
+    this.check();
+    return { alerted: 0, heldBack: 0 };
+  }
+
+  async indexEdges(sightings: readonly Pick<Sighting, 'key' | 'firstMs'>[]): Promise<EdgeFacts[]> {
+    this.check();
+    return this.index.index(sightings);
   }
 
   async refresh(updates: EdgeRefresh[]): Promise<void> {
@@ -57,8 +106,8 @@ export class MemoryStore implements BaselineStore {
     for (const u of updates) {
       const id = edgeId(u.key);
       const row = this.edges.get(id);
-      if (!row) this.edges.set(id, { key: { ...u.key }, lastSeenMs: u.lastMs });
-      else if (u.lastMs > row.lastSeenMs) row.lastSeenMs = u.lastMs;
+      // Update-only: a refresh never brings back an edge that was forgotten (or pruned).
+      if (row && u.lastMs > row.lastSeenMs) row.lastSeenMs = u.lastMs;
     }
   }
 
@@ -75,10 +124,13 @@ export class MemoryStore implements BaselineStore {
     for (const [id, row] of this.edges) {
       if (row.lastSeenMs < beforeMs) {
         this.edges.delete(id);
+        this.index.remove(row.key);
         deleted += 1;
       }
     }
     this.outbox.prune(beforeMs);
+    this.storm.prune(beforeMs);
+    this.triage.retainStates((id) => this.outbox.has(id));
     return deleted;
   }
 
@@ -99,9 +151,21 @@ export class MemoryStore implements BaselineStore {
     return this.edges.size;
   }
 
+  async scanEdges(q: EdgeScan): Promise<EdgePage> {
+    this.check();
+    return scanRows(this.edges.values(), q);
+  }
+
   async forgetEdge(key: EdgeKey): Promise<boolean> {
     this.check();
+    this.forgets.append(key);
+    this.index.remove(key);
     return this.edges.delete(edgeId(key));
+  }
+
+  async forgottenSince(cursor: string | null): Promise<ForgetLogPage> {
+    this.check();
+    return this.forgets.since(cursor);
   }
 
   async enqueueAlert(draft: AlertDraft): Promise<boolean> {
@@ -129,9 +193,53 @@ export class MemoryStore implements BaselineStore {
     this.outbox.settle(sink, alertId, 'failed', 0, error);
   }
 
-  async listAlerts(limit: number): Promise<StoredAlert[]> {
+  async acquireLease(name: string, owner: string, ttlMs: number): Promise<boolean> {
     this.check();
-    return this.outbox.list(limit);
+    return this.leases.acquire(name, owner, ttlMs, Date.now());
+  }
+
+  async releaseLease(name: string, owner: string): Promise<boolean> {
+    this.check();
+    return this.leases.release(name, owner, Date.now());
+  }
+
+  async listAlerts(limit: number, query?: AlertQuery): Promise<StoredAlert[]> {
+    this.check();
+    const now = query?.nowMs ?? Date.now();
+    const accept = query && ((id: string, draft: AlertDraft, createdMs: number) => matchesAlertQuery(draft, createdMs, query) && matchesState(this.triage.stateOf(id), query, now));
+    return this.outbox.list(limit, accept).map((a) => ({ ...a, triage: this.triage.stateOf(a.alert.id) }));
+  }
+
+  async getAlert(alertId: string): Promise<StoredAlert | null> {
+    this.check();
+    const a = this.outbox.get(alertId);
+    return a && { ...a, triage: this.triage.stateOf(alertId) };
+  }
+
+  async setAlertState(alertId: string, change: AlertTriage): Promise<AlertStateUpdate | null> {
+    this.check();
+    if (!this.outbox.has(alertId)) return null;
+    return { before: this.triage.setState(alertId, change), after: { ...change } };
+  }
+
+  async putRule(rule: StoredRule): Promise<void> {
+    this.check();
+    this.triage.putRule(rule);
+  }
+
+  async listRules(): Promise<StoredRule[]> {
+    this.check();
+    return this.triage.listRules();
+  }
+
+  async deleteRule(ruleId: string): Promise<boolean> {
+    this.check();
+    return this.triage.deleteRule(ruleId);
+  }
+
+  async rulesVersion(): Promise<number> {
+    this.check();
+    return this.triage.rulesVersion();
   }
 
   async outboxStats(): Promise<OutboxStats> {

@@ -18,6 +18,36 @@
  *   {ew:N}:due:<sink>   ZSET    entry id -> ms from which the entry may be claimed again
  *                               (end of a lease, or the retry time)
  *   {ew:N}:counts       HASH    p:<sink> -> pending deliveries, f:<sink> -> failed deliveries kept
+ *   {ew:N}:storm-parked HASH    storm guard, in the EDGE's shard: alert id -> park record (JSON:
+ *                               draft, prev, created, sinks, cluster, protocol, window, window_ms,
+ *                               max, parked_at) of a new edge's alert waiting for its cluster's
+ *                               decision (redis-storm.ts); gone once decided
+ *   {ew:N}:storm-parked-at ZSET alert id -> parked at (ms, server clock): the sweeper's index
+ *   {ew:C}:storm:<start>:<cluster>  HASH  storm window of a cluster from <start> (ms), in the
+ *                               cluster's counter shard C = shard of the cluster name: end (ms),
+ *                               granted (alerts raised), held (held back in total), h:<protocol>
+ *                               (held back per protocol), first (ms, first held back), summary
+ *                               (the summary's alert id once written), d:<alert id> -> decision
+ *                               (alert | held | held@<later start>). Expires a day after its end
+ *   {ew:C}:storm-due    ZSET    "<start>|<cluster>" -> window end ms: windows with held-back
+ *                               edges waiting for their summary (which lives in C's outbox)
+ *   {ew:N}:wl-edges:<w> ZSET    per-workload index of alert context (src/store/edge-ends.ts):
+ *                               "<protocol><dir>|<peer>" -> first-seen ms of that edge, where
+ *                               <w> = `<len>:<scope>|<workload>` and N = shard of <w>
+ *   {ew:N}:wl-peers:<w> HASH    peer -> members of wl-edges:<w> with that peer (HLEN = peers)
+ *   {ew:N}:wl-indexed   STRING  set once the edges of shard N that predate the index are in it
+ *   {ew:N}:alert-states HASH    alert id -> its last state change (JSON: state, by, at, comment,
+ *                               expires, rule) for alert ids whose shard is N, like alert-owner;
+ *                               no field: open. Deleted with the alert's alert-owner record
+ *   {ew:0}:rules        HASH    stored rule id -> rule JSON (spec, origin); all in shard 0: few,
+ *                               read together
+ *   {ew:0}:rules-version STRING counter bumped by every change of rules (replicas poll it)
+ *   {ew:0}:forgets      STREAM  the forget log: one entry per forgotten edge, fields edge (edge id)
+ *                               and prev (id of the entry before it, 0-0 for the first: a reader
+ *                               whose cursor is not the first entry's prev missed trimmed ones);
+ *                               the last 5000 kept (MAXLEN); replicas read it once per flush
+ *   {ew:N}:lease:<name> STRING  owner of the named lease, expiring (PX) when the lease ends; N =
+ *                               shard of the name (grouped sinks: `sink:<sink>`, one deliverer each)
  *
  * Edge id (src/core/edge.ts `edgeId`): `<len>:<scope>|<protocol>|<len>:<source>|<dest>`, where
  * <len> counts UTF-16 code units and protocol is `tcp` or `udp`. The lengths make it unambiguous
@@ -44,6 +74,10 @@ export interface ShardKeys {
   alertOwner: string;
   deliveries: string;
   counts: string;
+  alertStates: string;
+  stormParked: string;
+  stormParkedAt: string;
+  stormDue: string;
 }
 
 export class RedisKeys {
@@ -63,6 +97,10 @@ export class RedisKeys {
         alertOwner: `${tag}:alert-owner`,
         deliveries: `${tag}:deliveries`,
         counts: `${tag}:counts`,
+        alertStates: `${tag}:alert-states`,
+        stormParked: `${tag}:storm-parked`,
+        stormParkedAt: `${tag}:storm-parked-at`,
+        stormDue: `${tag}:storm-due`,
       };
     });
   }
@@ -75,8 +113,41 @@ export class RedisKeys {
     return this.shards;
   }
 
+  /** Stored rules and their version counter: one slot (shard 0), so one script updates both. */
+  rules(): { rules: string; version: string } {
+    const tag = `{${this.prefix}:0}`;
+    return { rules: `${tag}:rules`, version: `${tag}:rules-version` };
+  }
+
+  /** The forget log: one stream in one slot (shard 0), so a replica reads it with one command. */
+  forgets(): string {
+    return `{${this.prefix}:0}:forgets`;
+  }
+
+  /** The per-workload index keys of one workload (alert context), in the shard of its id. */
+  workload(workloadId: string): { shard: number; edges: string; peers: string } {
+    const shard = shardOf(workloadId);
+    const tag = `{${this.prefix}:${shard}}`;
+    return { shard, edges: `${tag}:wl-edges:${workloadId}`, peers: `${tag}:wl-peers:${workloadId}` };
+  }
+
+  /** A cluster's storm window from `startMs`, in the cluster's counter shard (`shardOf(cluster)`). */
+  stormWindow(cluster: string, startMs: number): string {
+    return `{${this.prefix}:${shardOf(cluster)}}:storm:${startMs}:${cluster}`;
+  }
+
+  /** Marks that shard N's edges from before the per-workload index were back-filled into it. */
+  indexed(shard: number): string {
+    return `{${this.prefix}:${shard}}:wl-indexed`;
+  }
+
   due(shard: number, sink: string): string {
     return `{${this.prefix}:${shard}}:due:${sink}`;
+  }
+
+  /** The named lease, in the shard of its name. */
+  lease(name: string): string {
+    return `{${this.prefix}:${shardOf(name)}}:lease:${name}`;
   }
 }
 

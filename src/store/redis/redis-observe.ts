@@ -1,11 +1,15 @@
 import type { ObserveOutcome, Sighting } from '../store';
+import type { StormPolicy } from '../storm';
 import { edgeMember, shardOf, type RedisKeys } from './keys';
 import type { RedisOutbox } from './redis-outbox';
+import type { Parked, RedisStorm } from './redis-storm';
 import { asArray, asString, optionalMs } from './replies';
 import type { RedisClient } from './scripts';
 
 /** Sightings per script call: bounds how long one call blocks Redis (drafts are a few KB). */
 const OBSERVE_CHUNK = 500;
+/** Values per sighting in observe.lua's reply. */
+const REPLY_WIDTH = 6;
 
 interface Enqueued {
   index: number;
@@ -15,17 +19,21 @@ interface Enqueued {
 }
 
 /**
- * observe() on Redis: one ewObserveV1 call per shard touched (chunks of a shard run in order, so
+ * observe() on Redis: one ewObserveV2 call per shard touched (chunks of a shard run in order, so
  * a key seen twice in a batch is new then known). Then each enqueued alert claims its id in
  * alert-owner: a second entry with an id enqueued in another shard is taken back (retract.lua).
+ * With a storm policy, new edges' alerts are parked by the script and decided by `storm`
+ * (steps 2 and 3, redis-storm.ts) before this returns.
  */
 export async function observeBatch(
   client: RedisClient,
   keys: RedisKeys,
   outbox: RedisOutbox,
+  storm: RedisStorm,
   sinks: readonly string[],
   sightings: Sighting[],
   windowMs: number,
+  policy?: StormPolicy,
 ): Promise<ObserveOutcome[]> {
   const now = Date.now();
   const sinksJson = JSON.stringify(sinks);
@@ -39,47 +47,76 @@ export async function observeBatch(
   });
   const outcomes: ObserveOutcome[] = new Array(sightings.length);
   const enqueued: Enqueued[] = [];
+  const parked: Array<Parked & { index: number }> = [];
 
   await Promise.all(
     [...byShard].map(async ([shard, indices]) => {
       const k = keys.shard(shard);
       for (let c = 0; c < indices.length; c += OBSERVE_CHUNK) {
         const chunk = indices.slice(c, c + OBSERVE_CHUNK);
-        const argv: (string | number)[] = [windowMs, now, sinksJson];
+        const argv: (string | number)[] = [windowMs, now, sinksJson, policy?.maxPerWindow ?? 0, policy?.windowMs ?? 0];
         for (const i of chunk) {
           const s = sightings[i];
-          argv.push(members[i], s.firstMs, s.lastMs, s.alert?.id ?? '', s.alert ? JSON.stringify(s.alert) : '');
+          argv.push(members[i], s.firstMs, s.lastMs, s.alert?.id ?? '', s.alert ? JSON.stringify(s.alert) : '', s.alert?.cluster ?? '', s.key.protocol);
         }
-        const reply = asArray(await client.ewObserveV1(k.edges, k.outbox, k.alertIds, k.deliveries, k.counts, ...argv), 'observe');
+        const reply = asArray(await client.ewObserveV2(k.edges, k.outbox, k.alertIds, k.deliveries, k.counts, k.stormParked, k.stormParkedAt, ...argv), 'observe');
         chunk.forEach((i, j) => {
-          const [isNew, prev, seen, entryId] = reply.slice(4 * j, 4 * j + 4).map((v) => asString(v, 'observe'));
+          const [isNew, prev, seen, entryId, parkWindow, parkedAt] = reply.slice(REPLY_WIDTH * j, REPLY_WIDTH * j + REPLY_WIDTH).map((v) => asString(v, 'observe'));
           outcomes[i] = { isNew: isNew === '1', previousSeenMs: optionalMs(prev), lastSeenMs: Number(seen), alerted: entryId !== '' };
-          if (entryId !== '') enqueued.push({ index: i, shard, entryId, alertId: sightings[i].alert?.id ?? '' });
+          const s = sightings[i];
+          if (entryId !== '') enqueued.push({ index: i, shard, entryId, alertId: s.alert?.id ?? '' });
+          if (parkWindow !== '' && s.alert && policy) {
+            parked.push({
+              index: i,
+              alertId: s.alert.id,
+              shard,
+              cluster: s.alert.cluster,
+              protocol: s.key.protocol,
+              windowStartMs: Number(parkWindow),
+              windowMs: policy.windowMs,
+              max: policy.maxPerWindow,
+              parkedAtMs: Number(parkedAt),
+            });
+          }
         });
       }
     }),
   );
 
-  await Promise.all(enqueued.map((e) => ownAlertId(client, keys, outbox, e, outcomes)));
+  const own = (e: Enqueued): Promise<void> =>
+    ownAlertId(client, keys, outbox, e.shard, e.entryId, e.alertId).then((mine) => {
+      if (!mine) outcomes[e.index] = { ...outcomes[e.index], alerted: false };
+    });
+  await Promise.all(enqueued.map(own));
+  if (parked.length > 0 && !policy?.parkOnly) {
+    const results = await storm.decide(parked);
+    for (const p of parked) {
+      const r = results.get(p.alertId);
+      if (r === 'alerted') outcomes[p.index].alerted = true;
+      if (r === 'held') outcomes[p.index].heldBack = true;
+    }
+  }
   return outcomes;
 }
 
 /**
- * Alert ids are unique per shard inside the script; across shards (the same id carried by two
+ * Alert ids are unique per shard inside the scripts; across shards (the same id carried by two
  * edges, which real ids never are) alert-owner keeps the first and the later entry is retracted.
+ * Returns whether the entry in `shard` is the alert's (false: it was taken back).
  */
-async function ownAlertId(client: RedisClient, keys: RedisKeys, outbox: RedisOutbox, e: Enqueued, outcomes: ObserveOutcome[]): Promise<void> {
-  const ownerKey = keys.shard(shardOf(e.alertId)).alertOwner;
-  const mine = `${e.shard}:${e.entryId}`;
+export async function ownAlertId(client: RedisClient, keys: RedisKeys, outbox: RedisOutbox, shard: number, entryId: string, alertId: string): Promise<boolean> {
+  const ownerKey = keys.shard(shardOf(alertId)).alertOwner;
+  const mine = `${shard}:${entryId}`;
   for (let attempt = 0; attempt < 3; attempt++) {
-    if ((await client.hsetnx(ownerKey, e.alertId, mine)) === 1) {
-      outbox.remember(e.alertId, { shard: e.shard, entryId: e.entryId });
-      return;
+    if ((await client.hsetnx(ownerKey, alertId, mine)) === 1) {
+      outbox.remember(alertId, { shard, entryId });
+      return true;
     }
-    const owner = await client.hget(ownerKey, e.alertId);
+    const owner = await client.hget(ownerKey, alertId);
+    if (owner === mine) return true; // a re-run (the sweeper) of our own claim
     if (owner !== null) break; // owned by an entry elsewhere; null: pruned meanwhile, try again
   }
-  const k = keys.shard(e.shard);
-  await client.ewRetractV1(k.outbox, k.alertIds, k.deliveries, k.counts, e.entryId, e.alertId);
-  outcomes[e.index] = { ...outcomes[e.index], alerted: false };
+  const k = keys.shard(shard);
+  await client.ewRetractV1(k.outbox, k.alertIds, k.deliveries, k.counts, entryId, alertId);
+  return false;
 }

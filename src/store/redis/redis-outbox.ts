@@ -1,7 +1,7 @@
-import { completeAlert, type AlertDraft } from '../../core/alert';
-import type { OutboxEntry, OutboxStats, StoredAlert } from '../store';
-import { deliveryField, shardOf, SHARDS, type RedisKeys } from './keys';
-import { asArray, asNumber, asString, compareEntryIds, entryFields, optionalMs, parseDelivery } from './replies';
+import type { AlertDraft } from '../../core/alert';
+import type { OutboxEntry, OutboxStats } from '../store';
+import { shardOf, SHARDS, type RedisKeys } from './keys';
+import { asArray, asNumber, asString, compareEntryIds, optionalMs } from './replies';
 import type { RedisClient } from './scripts';
 
 interface Location {
@@ -78,32 +78,6 @@ export class RedisOutbox {
     if (outcome !== 'retry') for (const id of alertIds) this.locations.delete(id);
   }
 
-  async list(limit: number): Promise<StoredAlert[]> {
-    if (limit <= 0) return [];
-    const perShard = await Promise.all(
-      this.keys.all().map(async (k) => (await this.client.xrevrange(k.outbox, '+', '-', 'COUNT', limit)).map(([id, flat]) => ({ shard: k.shard, id, f: entryFields(flat) }))),
-    );
-    const newest = perShard
-      .flat()
-      .map((e) => ({ ...e, created: Number(e.f.get('created') ?? 0) }))
-      .sort((a, b) => b.created - a.created || compareEntryIds(b.id, a.id))
-      .slice(0, limit);
-    return Promise.all(
-      newest.map(async (e): Promise<StoredAlert> => {
-        const sinks = parseSinks(e.f.get('sinks'));
-        const records = sinks.length === 0 ? [] : await this.client.hmget(this.keys.shard(e.shard).deliveries, ...sinks.map((s) => deliveryField(e.id, s)));
-        const draft = parseDraft(e.f.get('draft'));
-        return {
-          alert: completeAlert(draft, optionalMs(e.f.get('prev') ?? '')),
-          createdMs: e.created,
-          deliveries: sinks
-            .map((sink, i) => ({ sink, ...(parseDelivery(records[i] ?? '') ?? { state: 'pending' as const, attempts: 0, lastError: null }) }))
-            .sort((a, b) => (a.sink < b.sink ? -1 : a.sink > b.sink ? 1 : 0)),
-        };
-      }),
-    );
-  }
-
   /** From the counters the scripts keep, so they are right after restarts and across replicas. */
   async stats(sinks: readonly string[]): Promise<OutboxStats> {
     const stats: OutboxStats = { pending: {}, failed: {} };
@@ -161,12 +135,7 @@ export class RedisOutbox {
   }
 }
 
-function parseSinks(text: string | undefined): string[] {
-  const parsed: unknown = JSON.parse(text ?? '[]');
-  return Array.isArray(parsed) ? parsed.filter((s): s is string => typeof s === 'string') : [];
-}
-
-function parseDraft(text: string | undefined): AlertDraft {
+export function parseDraft(text: string | undefined): AlertDraft {
   // Written by observe() from an AlertDraft; the store is the only writer of the stream.
   return JSON.parse(text ?? '{}') as AlertDraft;
 }

@@ -1,21 +1,34 @@
 import type { AlertDraft } from '../../core/alert';
 import { parseEdgeId, type EdgeKey } from '../../core/edge';
 import { StoreUnavailableError } from '../../core/errors';
+import type { AlertQuery, AlertTriage, StoredRule } from '../../core/triage';
 import type {
+  AlertStateUpdate,
   BaselineStore,
+  EdgeFacts,
+  EdgePage,
   EdgeQuery,
+  EdgeScan,
   EdgeRecord,
   EdgeRefresh,
+  ForgetLogPage,
   ObserveOutcome,
   OutboxEntry,
   OutboxStats,
   Sighting,
   StoredAlert,
 } from '../store';
+import type { StormPolicy, StormSummaryBuilder, StormSweepResult } from '../storm';
 import { checkServerVersion, closeClient, createClient, DEFAULT_CONNECTION, ensureReady, pingAll, toStoreError, type ConnectionOptions } from './connection';
 import { edgeMember, RedisKeys, shardOf } from './keys';
-import { observeBatch } from './redis-observe';
+import { RedisForgets } from './redis-forgets';
+import { backfillIndex, deindexEdges, indexEdgesRedis, pruneIndexedEdges } from './redis-edge-index';
+import { observeBatch, ownAlertId } from './redis-observe';
+import { RedisStorm } from './redis-storm';
+import { RedisAlerts } from './redis-alerts';
 import { RedisOutbox } from './redis-outbox';
+import { scanEdges } from './redis-scan';
+import { RedisTriage } from './redis-triage';
 import { asArray, asNumber, asString } from './replies';
 import type { RedisClient } from './scripts';
 import { parseRedisUrl } from './url';
@@ -31,6 +44,10 @@ export interface RedisStoreOptions {
 /** Pairs per ZADD of refresh, and outbox entries per prune call: bounds each command's work. */
 const REFRESH_CHUNK = 1000;
 const PRUNE_BATCH = 500;
+/** Edges per ZSCAN page of the one-time index back-fill. */
+const INDEX_BACKFILL_PAGE = 1000;
+/** A storm park this old is finished by prune even where no storm guard sweeps. */
+const PARK_ABANDONED_MS = 60_000;
 /** listEdges reads each shard newest first in pages of this many members. */
 const LIST_PAGE = 500;
 
@@ -48,6 +65,10 @@ export class RedisStore implements BaselineStore {
   private readonly client: RedisClient;
   private readonly keys: RedisKeys;
   private readonly outbox: RedisOutbox;
+  private readonly storm: RedisStorm;
+  private readonly triage: RedisTriage;
+  private readonly alerts: RedisAlerts;
+  private readonly forgets: RedisForgets;
   private readonly conn: ConnectionOptions;
   private readonly pruneBatch: number;
   private sinks: string[] = [];
@@ -59,6 +80,10 @@ export class RedisStore implements BaselineStore {
     this.pruneBatch = Math.max(1, opts.pruneBatch ?? PRUNE_BATCH);
     this.client = createClient(parseRedisUrl(url, opts.redisPassword), this.conn);
     this.outbox = new RedisOutbox(this.client, this.keys);
+    this.storm = new RedisStorm(this.client, this.keys, this.outbox, (shard, entryId, alertId) => ownAlertId(this.client, this.keys, this.outbox, shard, entryId, alertId));
+    this.triage = new RedisTriage(this.client, this.keys);
+    this.alerts = new RedisAlerts(this.client, this.keys, this.triage);
+    this.forgets = new RedisForgets(this.client, this.keys);
   }
 
   /** Sinks live in the alerts themselves: each entry names the sinks it was enqueued for. */
@@ -67,12 +92,26 @@ export class RedisStore implements BaselineStore {
       await ensureReady(this.client, this.conn.connectTimeoutMs);
       await pingAll(this.client);
       await checkServerVersion(this.client);
+      // Once per store: edges from before the alert-context index go into it (a no-op after).
+      await backfillIndex(this.client, this.keys, INDEX_BACKFILL_PAGE);
     });
     this.sinks = [...new Set(sinks)];
   }
 
-  observe(sightings: Sighting[], baselineWindowMs: number): Promise<ObserveOutcome[]> {
-    return this.run('observe', () => observeBatch(this.client, this.keys, this.outbox, this.sinks, sightings, baselineWindowMs));
+  observe(sightings: Sighting[], baselineWindowMs: number, storm?: StormPolicy): Promise<ObserveOutcome[]> {
+    return this.run('observe', () => observeBatch(this.client, this.keys, this.outbox, this.storm, this.sinks, sightings, baselineWindowMs, storm));
+  }
+
+  summariseStorms(graceMs: number, build: StormSummaryBuilder): Promise<AlertDraft[]> {
+    return this.run('summariseStorms', () => this.storm.summarise(graceMs, build, this.sinks));
+  }
+
+  sweepStorm(minAgeMs: number): Promise<StormSweepResult> {
+    return this.run('sweepStorm', () => this.storm.sweep(minAgeMs));
+  }
+
+  indexEdges(sightings: readonly Pick<Sighting, 'key' | 'firstMs'>[]): Promise<EdgeFacts[]> {
+    return this.run('indexEdges', () => indexEdgesRedis(this.client, this.keys, sightings));
   }
 
   refresh(updates: EdgeRefresh[]): Promise<void> {
@@ -85,11 +124,12 @@ export class RedisStore implements BaselineStore {
         args.push(String(u.lastMs), member);
         byShard.set(shard, args);
       }
-      // ZADD GT is atomic and never moves a score back; no script needed.
+      // ZADD XX GT is atomic, never moves a score back and never adds a member (a forgotten
+      // edge stays forgotten); no script needed.
       await Promise.all(
         [...byShard].map(async ([shard, args]) => {
           const key = this.keys.shard(shard).edges;
-          for (let i = 0; i < args.length; i += 2 * REFRESH_CHUNK) await this.client.zadd(key, 'GT', ...args.slice(i, i + 2 * REFRESH_CHUNK));
+          for (let i = 0; i < args.length; i += 2 * REFRESH_CHUNK) await this.client.zadd(key, 'XX', 'GT', ...args.slice(i, i + 2 * REFRESH_CHUNK));
         }),
       );
     });
@@ -102,6 +142,9 @@ export class RedisStore implements BaselineStore {
   prune(beforeMs: number): Promise<number> {
     return this.run('prune', async () => {
       const perShard = await Promise.all(this.keys.all().map((k) => this.pruneShard(k.shard, beforeMs)));
+      // Parks a crash left while nobody sweeps (the storm guard turned off since) are finished
+      // here: each park carries its cap and window, so no policy is needed.
+      await this.storm.sweep(PARK_ABANDONED_MS);
       return perShard.reduce((a, b) => a + b, 0);
     });
   }
@@ -124,11 +167,20 @@ export class RedisStore implements BaselineStore {
     });
   }
 
+  scanEdges(q: EdgeScan): Promise<EdgePage> {
+    return this.run('scanEdges', () => scanEdges(this.client, this.keys, q));
+  }
+
   forgetEdge(key: EdgeKey): Promise<boolean> {
     return this.run('forgetEdge', async () => {
-      const member = edgeMember(key);
-      return (await this.client.zrem(this.keys.shard(shardOf(member)).edges, member)) === 1;
+      const existed = await this.forgets.forget(key);
+      await deindexEdges(this.client, this.keys, [key]);
+      return existed;
     });
+  }
+
+  forgottenSince(cursor: string | null): Promise<ForgetLogPage> {
+    return this.run('forgottenSince', () => this.forgets.since(cursor));
   }
 
   enqueueAlert(draft: AlertDraft): Promise<boolean> {
@@ -151,8 +203,41 @@ export class RedisStore implements BaselineStore {
     return this.run('failAlert', () => this.outbox.settle(sink, [alertId], 'failed', error));
   }
 
-  listAlerts(limit: number): Promise<StoredAlert[]> {
-    return this.run('listAlerts', () => this.outbox.list(limit));
+  acquireLease(name: string, owner: string, ttlMs: number): Promise<boolean> {
+    const ttl = Math.max(1, Math.ceil(ttlMs));
+    return this.run('acquireLease', async () => asNumber(await this.client.ewLeaseAcquireV1(this.keys.lease(name), owner, ttl), 'acquireLease') === 1);
+  }
+
+  releaseLease(name: string, owner: string): Promise<boolean> {
+    return this.run('releaseLease', async () => asNumber(await this.client.ewLeaseReleaseV1(this.keys.lease(name), owner), 'releaseLease') === 1);
+  }
+
+  listAlerts(limit: number, query?: AlertQuery): Promise<StoredAlert[]> {
+    return this.run('listAlerts', () => this.alerts.list(limit, query));
+  }
+
+  getAlert(alertId: string): Promise<StoredAlert | null> {
+    return this.run('getAlert', () => this.alerts.get(alertId));
+  }
+
+  setAlertState(alertId: string, change: AlertTriage): Promise<AlertStateUpdate | null> {
+    return this.run('setAlertState', () => this.triage.setAlertState(alertId, change));
+  }
+
+  putRule(rule: StoredRule): Promise<void> {
+    return this.run('putRule', () => this.triage.putRule(rule));
+  }
+
+  listRules(): Promise<StoredRule[]> {
+    return this.run('listRules', () => this.triage.listRules());
+  }
+
+  deleteRule(ruleId: string): Promise<boolean> {
+    return this.run('deleteRule', () => this.triage.deleteRule(ruleId));
+  }
+
+  rulesVersion(): Promise<number> {
+    return this.run('rulesVersion', () => this.triage.rulesVersion());
   }
 
   outboxStats(): Promise<OutboxStats> {
@@ -173,14 +258,19 @@ export class RedisStore implements BaselineStore {
   private async pruneShard(shard: number, beforeMs: number): Promise<number> {
     const k = this.keys.shard(shard);
     let cursor = '';
-    let edges = 0;
+    // Edges with their index entries first; ewPruneV1's own edge deletion then finds (almost) none.
+    let edges = await pruneIndexedEdges(this.client, this.keys, shard, beforeMs, this.pruneBatch);
     do {
       const reply = asArray(await this.client.ewPruneV1(k.edges, k.outbox, k.alertIds, k.deliveries, k.counts, beforeMs, cursor, this.pruneBatch), 'prune');
       edges += asNumber(reply[0], 'prune');
       cursor = asString(reply[1], 'prune');
       const gone = reply.slice(2).map((v) => asString(v, 'prune')).filter((id) => id !== '');
       await Promise.all(gone.map((id) => this.client.hdel(this.keys.shard(shardOf(id)).alertOwner, id)));
+      // After alert-owner: a state change racing the prune finds no alert, or is deleted here.
+      await this.triage.forgetStates(gone);
     } while (cursor !== '');
+    // Storm windows expire by TTL; index entries of windows that ended before the cut go here.
+    await this.client.zremrangebyscore(k.stormDue, '-inf', `(${beforeMs}`);
     return edges;
   }
 

@@ -3,7 +3,9 @@ import type { EdgeKey } from '../../core/edge';
 import type { Protocol } from '../../core/observation';
 import type { EdgeQuery, EdgeRecord, EdgeRefresh, ObserveOutcome, Sighting } from '../store';
 import type { Statements } from './statements';
+import type { StormPolicy } from '../storm';
 import { enqueueAlert } from './sqlite-outbox';
+import type { SqliteStorm } from './sqlite-storm';
 
 interface EdgeListRow {
   scope: string;
@@ -28,7 +30,8 @@ export class SqliteEdges {
     private readonly st: Statements,
   ) {}
 
-  observe(sightings: Sighting[], baselineWindowMs: number, nowMs: number): ObserveOutcome[] {
+  /** With `storm`, new edges' alerts are counted in their cluster's window (`stormState`) in this transaction. */
+  observe(sightings: Sighting[], baselineWindowMs: number, nowMs: number, storm?: { policy: StormPolicy; state: SqliteStorm }): ObserveOutcome[] {
     const out: ObserveOutcome[] = [];
     for (const s of sightings) {
       const { scope, protocol, source, dest } = s.key;
@@ -38,14 +41,19 @@ export class SqliteEdges {
       const lastSeenMs = previous === null ? s.lastMs : Math.max(previous, s.lastMs);
       if (previous === null || lastSeenMs !== previous) this.st.upsertEdge.run(scope, protocol, source, dest, lastSeenMs);
       // Same transaction as the edge write: the alert exists if and only if the edge was recorded new.
-      const alerted = isNew && s.alert !== undefined && enqueueAlert(this.st, s.alert, previous, nowMs);
-      out.push({ isNew, previousSeenMs: previous, lastSeenMs, alerted });
+      const o: ObserveOutcome = { isNew, previousSeenMs: previous, lastSeenMs, alerted: false };
+      if (isNew && s.alert !== undefined) {
+        const decision = storm ? storm.state.decide(s.alert, protocol, storm.policy, nowMs) : 'alert';
+        if (decision === 'alert') o.alerted = enqueueAlert(this.st, s.alert, previous, nowMs);
+        if (decision === 'held') o.heldBack = true;
+      }
+      out.push(o);
     }
     return out;
   }
 
   refresh(updates: EdgeRefresh[]): void {
-    for (const u of updates) this.st.upsertEdge.run(u.key.scope, u.key.protocol, u.key.source, u.key.dest, u.lastMs);
+    for (const u of updates) this.st.raiseEdge.run(u.lastMs, u.key.scope, u.key.protocol, u.key.source, u.key.dest, u.lastMs);
   }
 
   touchScope(scope: string, pointMs: number): number {

@@ -1,5 +1,5 @@
-import { completeAlert, type AlertDraft } from '../../core/alert';
-import type { DeliveryState, OutboxEntry, OutboxStats, StoredAlert } from '../store';
+import type { AlertDraft } from '../../core/alert';
+import type { OutboxEntry, OutboxStats } from '../store';
 import type { Statements } from './statements';
 
 /**
@@ -56,20 +56,6 @@ export class SqliteOutbox {
 
   fail(sink: string, alertId: string, error: string): void {
     this.st.fail.run(error, alertId, sink);
-  }
-
-  list(limit: number): StoredAlert[] {
-    if (limit <= 0) return [];
-    return this.st.listAlerts.all(limit).map((r) => ({
-      alert: completeAlert(JSON.parse(r.payload) as AlertDraft, r.previous_seen),
-      createdMs: r.created_at,
-      deliveries: this.st.deliveriesOf.all(r.id).map((d) => ({
-        sink: d.sink,
-        state: d.state as DeliveryState,
-        attempts: d.attempts,
-        lastError: d.last_error,
-      })),
-    }));
   }
 
   /** Registered sinks always appear (with 0), so a gauge per sink exists from the start. */

@@ -4,21 +4,34 @@ import Database from 'better-sqlite3';
 import type { AlertDraft } from '../../core/alert';
 import type { EdgeKey } from '../../core/edge';
 import { StoreUnavailableError } from '../../core/errors';
+import type { AlertQuery, AlertTriage, StoredRule } from '../../core/triage';
 import type {
+  AlertStateUpdate,
   BaselineStore,
+  EdgeFacts,
+  EdgePage,
   EdgeQuery,
+  EdgeScan,
   EdgeRecord,
   EdgeRefresh,
+  ForgetLogPage,
   ObserveOutcome,
   OutboxEntry,
   OutboxStats,
   Sighting,
   StoredAlert,
 } from '../store';
+import type { StormPolicy, StormSummaryBuilder, StormSweepResult } from '../storm';
 import { toStoreError } from './errors';
 import { migrate } from './schema';
+import { SqliteEdgeIndex } from './sqlite-edge-index';
 import { SqliteEdges } from './sqlite-edges';
+import { SqliteForgets } from './sqlite-forgets';
+import { SqliteLeases } from './sqlite-leases';
 import { SqliteOutbox } from './sqlite-outbox';
+import { scanEdges } from './sqlite-scan';
+import { SqliteStorm } from './sqlite-storm';
+import { SqliteTriage } from './sqlite-triage';
 import { prepareStatements } from './statements';
 
 export interface SqliteStoreOptions {
@@ -31,7 +44,14 @@ interface Open {
   /** One transaction wrapper per connection, built once: runs its argument inside BEGIN … COMMIT. */
   tx: Database.Transaction<(fn: () => unknown) => unknown>;
   edges: SqliteEdges;
+  /** The per-workload index of alert context (edge_ends). */
+  index: SqliteEdgeIndex;
   outbox: SqliteOutbox;
+  /** Storm guard windows (storm_*). */
+  storm: SqliteStorm;
+  forgets: SqliteForgets;
+  triage: SqliteTriage;
+  leases: SqliteLeases;
 }
 
 /**
@@ -72,8 +92,25 @@ export class SqliteStore implements BaselineStore {
     }
   }
 
-  async observe(sightings: Sighting[], baselineWindowMs: number): Promise<ObserveOutcome[]> {
-    return this.write('observe', (c) => c.edges.observe(sightings, baselineWindowMs, Date.now()));
+  async observe(sightings: Sighting[], baselineWindowMs: number, storm?: StormPolicy): Promise<ObserveOutcome[]> {
+    return this.write('observe', (c) => c.edges.observe(sightings, baselineWindowMs, Date.now(), storm && { policy: storm, state: c.storm }));
+  }
+
+  async summariseStorms(graceMs: number, build: StormSummaryBuilder): Promise<AlertDraft[]> {
+    return this.write('summariseStorms', (c) => {
+      const now = Date.now();
+      return c.storm.summarise(now - graceMs, build, (d) => c.outbox.enqueue(d, now));
+    });
+  }
+
+  /** One transaction decides everything: nothing is ever parked. */
+  async sweepStorm(_minAgeMs: number): Promise<StormSweepResult> {
+    return this.read('sweepStorm', () => ({ alerted: 0, heldBack: 0 }));
+  }
+
+  async indexEdges(sightings: readonly Pick<Sighting, 'key' | 'firstMs'>[]): Promise<EdgeFacts[]> {
+    if (sightings.length === 0) return [];
+    return this.write('indexEdges', (c) => c.index.index(sightings));
   }
 
   async refresh(updates: EdgeRefresh[]): Promise<void> {
@@ -85,7 +122,11 @@ export class SqliteStore implements BaselineStore {
   }
 
   async prune(beforeMs: number): Promise<number> {
-    return this.write('prune', (c) => c.edges.prune(beforeMs));
+    return this.write('prune', (c) => {
+      c.index.prune(beforeMs);
+      c.storm.prune(beforeMs);
+      return c.edges.prune(beforeMs);
+    });
   }
 
   async listEdges(query: EdgeQuery): Promise<EdgeRecord[]> {
@@ -96,8 +137,21 @@ export class SqliteStore implements BaselineStore {
     return this.read('countEdges', (c) => c.edges.count());
   }
 
+  async scanEdges(q: EdgeScan): Promise<EdgePage> {
+    return this.read('scanEdges', (c) => scanEdges(c.db, q));
+  }
+
   async forgetEdge(key: EdgeKey): Promise<boolean> {
-    return this.write('forgetEdge', (c) => c.edges.forget(key));
+    // Log and delete in one transaction: every process on the file sees both or neither.
+    return this.write('forgetEdge', (c) => {
+      c.forgets.log(key, Date.now());
+      c.index.forget(key);
+      return c.edges.forget(key);
+    });
+  }
+
+  async forgottenSince(cursor: string | null): Promise<ForgetLogPage> {
+    return this.write('forgottenSince', (c) => c.forgets.since(cursor), 'deferred');
   }
 
   async enqueueAlert(draft: AlertDraft): Promise<boolean> {
@@ -120,9 +174,41 @@ export class SqliteStore implements BaselineStore {
     await this.write('failAlert', (c) => c.outbox.fail(sink, alertId, error));
   }
 
-  async listAlerts(limit: number): Promise<StoredAlert[]> {
-    // A read transaction gives one snapshot of alerts and their deliveries.
-    return this.write('listAlerts', (c) => c.outbox.list(limit), 'deferred');
+  async acquireLease(name: string, owner: string, ttlMs: number): Promise<boolean> {
+    return this.write('acquireLease', (c) => c.leases.acquire(name, owner, ttlMs, Date.now()));
+  }
+
+  async releaseLease(name: string, owner: string): Promise<boolean> {
+    return this.write('releaseLease', (c) => c.leases.release(name, owner, Date.now()));
+  }
+
+  async listAlerts(limit: number, query?: AlertQuery): Promise<StoredAlert[]> {
+    // A read transaction gives one snapshot of alerts, their deliveries and states.
+    return this.write('listAlerts', (c) => c.triage.listAlerts(limit, query, Date.now()), 'deferred');
+  }
+
+  async getAlert(alertId: string): Promise<StoredAlert | null> {
+    return this.write('getAlert', (c) => c.triage.getAlert(alertId), 'deferred');
+  }
+
+  async setAlertState(alertId: string, change: AlertTriage): Promise<AlertStateUpdate | null> {
+    return this.write('setAlertState', (c) => c.triage.setAlertState(alertId, change));
+  }
+
+  async putRule(rule: StoredRule): Promise<void> {
+    await this.write('putRule', (c) => c.triage.putRule(rule));
+  }
+
+  async listRules(): Promise<StoredRule[]> {
+    return this.read('listRules', (c) => c.triage.listRules());
+  }
+
+  async deleteRule(ruleId: string): Promise<boolean> {
+    return this.write('deleteRule', (c) => c.triage.deleteRule(ruleId));
+  }
+
+  async rulesVersion(): Promise<number> {
+    return this.read('rulesVersion', (c) => c.triage.rulesVersion());
   }
 
   async outboxStats(): Promise<OutboxStats> {
@@ -149,7 +235,7 @@ export class SqliteStore implements BaselineStore {
       migrate(db);
       const st = prepareStatements(db);
       const tx = db.transaction((fn: () => unknown) => fn());
-      this.conn = { db, tx, edges: new SqliteEdges(db, st), outbox: new SqliteOutbox(st) };
+      this.conn = { db, tx, edges: new SqliteEdges(db, st), index: new SqliteEdgeIndex(db), outbox: new SqliteOutbox(st), storm: new SqliteStorm(db), forgets: new SqliteForgets(db), triage: new SqliteTriage(db, st), leases: new SqliteLeases(db) };
       return this.conn;
     } catch (err) {
       db.close();

@@ -38,6 +38,8 @@ export interface Statements {
   getEdge: Stmt<KeyParams, { last_seen: number }>;
   /** Insert, or raise last_seen to the given time: "greater than" semantics in one statement. */
   upsertEdge: Stmt<[...KeyParams, lastSeen: number]>;
+  /** Raise last_seen of an edge that exists (refresh: never creates one, so never resurrects a forgotten edge). */
+  raiseEdge: Stmt<[lastSeen: number, ...KeyParams, lastSeen2: number]>;
   touchScope: Stmt<[scope: string, pointMs: number], { first_seen: number }>;
   pruneEdges: Stmt<[beforeMs: number]>;
   deleteEdge: Stmt<KeyParams>;
@@ -55,7 +57,6 @@ export interface Statements {
   ack: Stmt<[alertId: string, sink: string]>;
   retry: Stmt<[nextAt: number, error: string, alertId: string, sink: string]>;
   fail: Stmt<[error: string, alertId: string, sink: string]>;
-  listAlerts: Stmt<[limit: number], AlertRow>;
   deliveriesOf: Stmt<[alertId: string], DeliveryRow>;
   stats: Stmt<[], { sink: string; state: string; n: number }>;
   pruneDeliveries: Stmt<[{ before: number }]>;
@@ -74,6 +75,7 @@ export function prepareStatements(db: Database.Database): Statements {
       `INSERT INTO edges (scope, protocol, source, dest, last_seen) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (scope, protocol, source, dest) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)`,
     ),
+    raiseEdge: db.prepare(`UPDATE edges SET last_seen = ? WHERE ${KEY} AND last_seen < ?`),
     touchScope: db.prepare(
       `INSERT INTO scopes (scope, first_seen) VALUES (?, ?)
        ON CONFLICT (scope) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen)
@@ -113,7 +115,6 @@ export function prepareStatements(db: Database.Database): Statements {
       `UPDATE deliveries SET state = 'failed', attempts = attempts + 1, last_error = ?, lease_owner = NULL, lease_until = NULL
        WHERE alert_id = ? AND sink = ? AND state = 'pending'`,
     ),
-    listAlerts: db.prepare('SELECT id, payload, previous_seen, created_at FROM alerts ORDER BY created_at DESC, rowid DESC LIMIT ?'),
     deliveriesOf: db.prepare('SELECT sink, state, attempts, last_error FROM deliveries WHERE alert_id = ? ORDER BY sink'),
     stats: db.prepare(`SELECT sink, state, count(*) AS n FROM deliveries WHERE state IN ('pending', 'failed') GROUP BY sink, state`),
     pruneDeliveries: db.prepare(`DELETE FROM deliveries WHERE alert_id IN (${FINISHED_OLD})`),

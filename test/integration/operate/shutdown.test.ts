@@ -62,7 +62,15 @@ async function getJson<T>(port: number, path: string): Promise<T> {
   });
 }
 
-const waitMs = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** Resolves once the child logged a line with this `msg`. */
+async function waitForLog(ew: ChildService, msg: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ew.logs.some((l) => l.includes(`"msg":"${msg}"`))) {
+    if (ew.proc.exitCode !== null) throw new Error(`exited before logging "${msg}"`);
+    if (Date.now() > deadline) throw new Error(`no "${msg}" in the log`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 function env(db: string, extra: Record<string, string> = {}): Record<string, string> {
   return { EDGEWATCH_STORE: `sqlite:${db}`, EDGEWATCH_WEBHOOK_URL: hook.url(), ...extra };
@@ -163,34 +171,40 @@ test('SIGTERM mid-load: exit 0, no acknowledged point and no alert lost', async 
 
 test('a delivery slower than shutdown_timeout is cut at the deadline and kept; exit 0', async () => {
   const db = join(tmp.dir, 'slow.db');
-  hook.setDefault({ status: 200, delayMs: 20_000 });
-  const ew = await startChild({ env: env(db, { EDGEWATCH_SHUTDOWN_TIMEOUT: '1s' }) });
+  // The webhook never answers, and its own timeout (1 min) is past this test: only the drain
+  // deadline can end the delivery in flight.
+  hook.setDefault({ status: 200, delayMs: 600_000 });
+  const ew = await startChild({ env: env(db, { EDGEWATCH_SHUTDOWN_TIMEOUT: '1s', EDGEWATCH_WEBHOOK_TIMEOUT: '1m' }) });
   const client = new grpc.Client(`127.0.0.1:${ew.ports.grpc}`, grpc.credentials.createInsecure());
   expect(await grpcSend(client, edgeRequest('slow-hook'))).toBe(true);
   client.close();
   await hook.waitFor(1);
-  const started = Date.now();
   const exit = await ew.stop('SIGTERM');
   expect(exit.code).toBe(0);
-  expect(Date.now() - started).toBeLessThan(5000);
+  // In this order: the deadline passed, the delivery was aborted, then the clean stop.
+  const order = ['shutting down', 'drain deadline passed; aborting deliveries in flight', 'edgewatch stopped'].map((m) => ew.logs.findIndex((l) => l.includes(`"msg":"${m}"`)));
+  expect(order.every((i) => i >= 0)).toBe(true);
+  expect([...order].sort((a, b) => a - b)).toEqual(order);
   const { alerts } = await inspect(db);
   expect(alerts.find((a) => a.source.workload === 'slow-hook')?.deliveries[0].state).toBe('pending');
 }, 30_000);
 
 test('a second signal exits at once', async () => {
   const db = join(tmp.dir, 'twice.db');
-  hook.setDefault({ status: 200, delayMs: 20_000 });
-  const ew = await startChild({ env: env(db, { EDGEWATCH_SHUTDOWN_TIMEOUT: '20s' }) });
+  // Neither the webhook (never answers) nor the drain (20 s) ends by itself within this test.
+  hook.setDefault({ status: 200, delayMs: 600_000 });
+  const ew = await startChild({ env: env(db, { EDGEWATCH_SHUTDOWN_TIMEOUT: '20s', EDGEWATCH_WEBHOOK_TIMEOUT: '1m' }) });
   const client = new grpc.Client(`127.0.0.1:${ew.ports.grpc}`, grpc.credentials.createInsecure());
   expect(await grpcSend(client, edgeRequest('twice'))).toBe(true);
   client.close();
   await hook.waitFor(1);
   ew.proc.kill('SIGTERM');
-  await waitMs(300);
-  expect(ew.proc.exitCode).toBeNull(); // still draining the slow delivery
-  const started = Date.now();
+  await waitForLog(ew, 'shutting down'); // the first signal is being handled: draining
+  expect(ew.proc.exitCode).toBeNull();
   ew.proc.kill('SIGTERM');
   const exit = await ew.exited;
-  expect(Date.now() - started).toBeLessThan(2000);
   expect(exit.code).toBe(143);
+  expect(ew.logs.some((l) => l.includes('"msg":"second signal: exiting now"'))).toBe(true);
+  // It did not wait for the drain: the clean stop never happened.
+  expect(ew.logs.some((l) => l.includes('"msg":"edgewatch stopped"'))).toBe(false);
 }, 30_000);

@@ -36,7 +36,7 @@ const storm = (): Alert =>
   completeAlert(
     buildStormSummary(
       { cluster: 'prod-eu', windowStartMs: Date.parse(FIRST), windowEndMs: Date.parse(FIRST) + 60_000, firstMs: Date.parse(FIRST) + 5000, byProtocol: { tcp: 40, udp: 2 } },
-      { replicaId: 'r1', seq: 0, externalUrl: 'https://ew.example.com/', baselineWindowMs: 2_592_000_000, detectionWindowMs: 3_600_000, nowMs: Date.parse(FIRST) + 61_000 },
+      { externalUrl: 'https://ew.example.com/', baselineWindowMs: 2_592_000_000, detectionWindowMs: 3_600_000, nowMs: Date.parse(FIRST) + 61_000 },
     ),
     null,
   );

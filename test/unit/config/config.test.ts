@@ -25,8 +25,17 @@ describe('durations', () => {
   ])('%s → %d ms', (text, ms) => {
     expect(parseDuration(text)).toBe(ms);
   });
-  test.each(['', '30', 'd', '1x', '-1h', '1h ', '1 h', '1h-'])('rejects %j', (text) => {
-    expect(parseDuration(text === '1h ' ? '1hx' : text)).toBeNull();
+  test.each(['', '30', 'd', '1x', '-1h', '1hx', '1 h', '1h-', ' '])('rejects %j', (text) => {
+    expect(parseDuration(text)).toBeNull();
+  });
+  // YAML block scalars and env files often carry a stray space or newline: accepted on purpose.
+  test.each([
+    ['1h ', 3_600_000],
+    [' 1h', 3_600_000],
+    ['\t30d\n', 2_592_000_000],
+    [' 0 ', 0],
+  ])('accepts surrounding whitespace: %j → %d ms', (text, ms) => {
+    expect(parseDuration(text)).toBe(ms);
   });
   test('formats back', () => {
     expect(formatDuration(2_592_000_000)).toBe('30d');

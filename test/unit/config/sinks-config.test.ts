@@ -56,7 +56,8 @@ sinks:
     expect(cfg.webhookUrls).toEqual(['https://hooks.example.com/generic']);
     expect(cfg.stormMaxAlertsPerMinute).toBe(0);
     expect(cfg.sinks).toEqual([
-      { type: 'slack', url: 'https://hooks.slack.com/services/T/B/X', protocols: ['tcp'], clusters: ['prod-*'] },
+      // Slack groups by default (README "Sinks": group_by / group_wait); the machine sinks do not.
+      { type: 'slack', url: 'https://hooks.slack.com/services/T/B/X', protocols: ['tcp'], clusters: ['prod-*'], grouping: { by: ['cluster', 'source.workload'], waitMs: 30_000 } },
       { type: 'splunk_hec', name: 'splunk-sec', url: 'https://splunk.example.com:8088', token: 'hec-token', index: 'security', sourcetype: 'k8s:edge', timeoutMs: 30_000 },
       { type: 'alertmanager', url: 'http://alertmanager:9093', severity: 'critical', labels: { team: 'security' }, generatorUrl: 'https://edgewatch.example.com' },
       { type: 'webhook', url: 'https://soar.example.com/hook', secret: 's3cret' },

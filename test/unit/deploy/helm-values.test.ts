@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { loadConfig, type Config } from '../../../src/config/config';
 import { OPTIONS } from '../../../src/config/options';
-import { at, CHART, chartValues, helmBinary, helmTemplate, ofKind, type Doc } from '../../helpers/chart';
+import { at, CHART, chartValues, describeWithTool, helmBinary, helmTemplate, ofKind, type Doc } from '../../helpers/chart';
 
 const values = chartValues();
 const config = (values.config ?? {}) as Record<string, unknown>;
@@ -72,9 +72,8 @@ test('the chart README documents every value: top-level keys, secrets and each c
   expect(Object.keys(config).filter((k) => !readme.includes(`\`${k}\``))).toEqual([]);
 });
 
-const helm = helmBinary();
-(helm ? describe : describe.skip)('rendered by helm template', () => {
-  const render = (sets: Record<string, string> = {}): Doc[] => helmTemplate(helm as string, sets);
+describeWithTool('helm', helmBinary(), 'rendered by helm template', (helm) => {
+  const render = (sets: Record<string, string> = {}): Doc[] => helmTemplate(helm, sets);
 
   test('the ConfigMap holds the same file, and the service loads it', () => {
     const cm = ofKind(render(), 'ConfigMap');

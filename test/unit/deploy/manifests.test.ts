@@ -10,7 +10,7 @@ import { parse } from 'yaml';
 import { parseDuration } from '../../../src/config/duration';
 import { OPTIONS } from '../../../src/config/options';
 import { HARD_STOP_MARGIN_MS } from '../../../src/cli/serve';
-import { at, chartValues, helmBinary, helmTemplate, ofKind, strippedDocs, templateNames, templateText, type Doc } from '../../helpers/chart';
+import { at, chartValues, describeWithTool, helmBinary, helmTemplate, ofKind, strippedDocs, templateNames, templateText, type Doc } from '../../helpers/chart';
 import { execForm, parseDockerfile, stageEnv } from '../../helpers/dockerfile';
 import { serviceNodeFlags } from '../../helpers/node-flags';
 
@@ -175,15 +175,14 @@ describe('helm/edgewatch templates', () => {
     expect(notes).toContain('sending_queue');
   });
 
-  const helm = helmBinary();
-  (helm ? describe : describe.skip)('rendered by helm template', () => {
+  describeWithTool('helm', helmBinary(), 'rendered by helm template', (helm) => {
     const full = {
       'config.store': 'redis://redis:6379', replicaCount: '2', 'autoscaling.enabled': 'true', 'podDisruptionBudget.enabled': 'true',
       'networkPolicy.enabled': 'true', 'serviceMonitor.enabled': 'true', 'tls.enabled': 'true', 'tls.secretName': 'ew-tls', 'tls.clientAuth': 'true',
     };
 
     test('ports, probes and variable names of the Deployment agree with the service', () => {
-      const docs = helmTemplate(helm as string, full);
+      const docs = helmTemplate(helm, full);
       const container = at(ofKind(docs, 'Deployment'), 'spec.template.spec.containers.0') as Doc;
       const ports = Object.fromEntries((container.ports as Array<{ name: string; containerPort: number }>).map((p) => [p.name, p.containerPort]));
       expect(ports).toEqual({ grpc: PORTS.grpc, http: PORTS.http, metrics: PORTS.admin });
@@ -198,7 +197,7 @@ describe('helm/edgewatch templates', () => {
     });
 
     test('a SQLite store with more than one replica is refused', () => {
-      expect(() => helmTemplate(helm as string, { replicaCount: '2' })).toThrow(/SQLite/);
+      expect(() => helmTemplate(helm, { replicaCount: '2' })).toThrow(/SQLite/);
     });
   });
 });

@@ -36,10 +36,21 @@ describe('EdgeCache', () => {
     );
   });
 
-  test('never holds more than maxEntries, and never answers a wrong time', () => {
+  test('holds exactly maxEntries edges without evicting any (table sizes need not be powers of two)', () => {
+    for (const max of [1, 5, 1000, 12_345]) {
+      const cache = new EdgeCache(max);
+      for (let i = 0; i < max; i++) cache.raise(key(i), 1000 + i);
+      expect(cache.size).toBe(max);
+      expect(cache.evictions).toBe(0);
+      for (let i = 0; i < max; i++) expect(cache.get(key(i))).toBe(1000 + i);
+    }
+  });
+
+  test('beyond maxEntries: evicts one per insert, counts it, and never answers a wrong time', () => {
     const cache = new EdgeCache(1000);
     for (let i = 0; i < 10_000; i++) cache.raise(key(i), 1000 + i);
-    expect(cache.size).toBeLessThanOrEqual(1000);
+    expect(cache.size).toBe(1000);
+    expect(cache.evictions).toBe(9000);
     let hits = 0;
     for (let i = 0; i < 10_000; i++) {
       const v = cache.get(key(i));
@@ -48,17 +59,37 @@ describe('EdgeCache', () => {
         expect(v).toBe(1000 + i);
       }
     }
-    expect(hits).toBeGreaterThan(400); // the most recent generation survives
+    expect(hits).toBe(1000);
     expect(cache.get(key(9_999))).toBe(10_999);
   });
 
-  test('an edge that keeps being looked up survives eviction', () => {
+  test('CLOCK: edges that keep being looked up survive a stream of one-off edges', () => {
     const cache = new EdgeCache(100);
-    cache.raise(key(-1, 'hot'), 5);
+    const hot = Array.from({ length: 30 }, (_, i) => key(i, 'hot'));
+    for (const k of hot) cache.raise(k, 5);
     for (let i = 0; i < 5000; i++) {
       cache.raise(key(i), 10);
-      if (i % 20 === 0) expect(cache.get(key(-1, 'hot'))).toBe(5);
+      if (i % 20 === 0) for (const k of hot) expect(cache.known(k, 6, 0)).toBeGreaterThanOrEqual(5);
     }
+  });
+
+  test('reports reaching capacity once', () => {
+    const cache = new EdgeCache(10);
+    let full = 0;
+    cache.onFull = () => full++;
+    for (let i = 0; i < 9; i++) cache.raise(key(i), 1);
+    expect(full).toBe(0);
+    for (let i = 9; i < 50; i++) cache.raise(key(i), 1);
+    expect(full).toBe(1);
+  });
+
+  test('memory: ≤ 64 bytes of table per edge at capacity, and it grows with use, not with the cap', () => {
+    // (bench/cache-memory.ts measures the process at 1,000,000; the table is sized the same way at any cap)
+    const cache = new EdgeCache(50_000);
+    expect(cache.bytes).toBeLessThan(1024);
+    for (let i = 0; i < 50_000; i++) cache.raise(key(i), 1);
+    expect(cache.size).toBe(50_000);
+    expect(cache.bytes / cache.size).toBeLessThanOrEqual(64);
   });
 
   test('deleting inside probe chains keeps every other entry reachable', () => {
@@ -105,12 +136,34 @@ describe('EdgeCache.known (the hot path)', () => {
     expect(cache.known(k, 120, 0)).toBe(150); // an earlier point never moves it back
     expect(cache.get(k)).toBe(150);
   });
-  test('finds entries of the old generation and promotes them', () => {
+  test('a lookup marks an entry referenced; an entry never looked up goes first', () => {
     const cache = new EdgeCache(4);
     cache.raise(key(1), 10);
-    cache.raise(key(2), 10);
-    cache.raise(key(3), 10); // key(1), key(2) move to the old generation
-    expect(cache.known(key(1), 20, 0)).toBe(10);
-    expect(cache.get(key(1))).toBe(20);
+    expect(cache.warm(key(2), 10)).toBe(true);
+    cache.raise(key(3), 10);
+    cache.raise(key(4), 10);
+    for (const i of [1, 3, 4]) expect(cache.known(key(i), 10, 0)).toBe(10);
+    cache.raise(key(5), 10); // full: the one entry never looked up, key(2), is the one to go
+    expect(cache.get(key(2))).toBeUndefined();
+    for (const i of [1, 3, 4, 5]) expect(cache.known(key(i), 20, 0)).toBe(10);
+  });
+});
+
+describe('EdgeCache.warm (the warm fill)', () => {
+  test('adds until full and then refuses, never evicting', () => {
+    const cache = new EdgeCache(3);
+    expect([1, 2, 3].map((i) => cache.warm(key(i), 100 + i))).toEqual([true, true, true]);
+    expect(cache.warm(key(4), 200)).toBe(false);
+    expect(cache.evictions).toBe(0);
+    expect(cache.get(key(4))).toBeUndefined();
+    expect(cache.get(key(1))).toBe(101);
+  });
+  test('an edge already cached keeps the later time', () => {
+    const cache = new EdgeCache(10);
+    cache.raise(key(1), 500);
+    expect(cache.warm(key(1), 400)).toBe(true);
+    expect(cache.get(key(1))).toBe(500);
+    expect(cache.warm(key(1), 600)).toBe(true);
+    expect(cache.get(key(1))).toBe(600);
   });
 });

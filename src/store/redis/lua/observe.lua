@@ -1,29 +1,41 @@
--- observe.lua (ewObserveV1): decide new vs known for a batch of sightings of ONE shard, record
+-- observe.lua (ewObserveV2): decide new vs known for a batch of sightings of ONE shard, record
 -- last-seen, and enqueue the alert of each new edge that carries one, atomically per sighting.
+-- With the storm guard on, such an alert is parked instead (step 1 of 3, see redis-storm.ts):
+-- the counter of its cluster lives in another shard, which this script may not touch.
 --
--- KEYS[1] {p:N}:edges       ZSET   edge id -> last-seen ms
--- KEYS[2] {p:N}:outbox      STREAM alert entries; one consumer group per sink
--- KEYS[3] {p:N}:alert-ids   HASH   alert id -> entry id
--- KEYS[4] {p:N}:deliveries  HASH   "<entry id>:<sink>" -> "<state>|<attempts>[|<error>]"
--- KEYS[5] {p:N}:counts      HASH   p:<sink> -> pending deliveries
+-- KEYS[1] {p:N}:edges             ZSET   edge id -> last-seen ms
+-- KEYS[2] {p:N}:outbox            STREAM alert entries; one consumer group per sink
+-- KEYS[3] {p:N}:alert-ids         HASH   alert id -> entry id
+-- KEYS[4] {p:N}:deliveries        HASH   "<entry id>:<sink>" -> "<state>|<attempts>[|<error>]"
+-- KEYS[5] {p:N}:counts            HASH   p:<sink> -> pending deliveries
+-- KEYS[6] {p:N}:storm-parked      HASH   alert id -> park record (JSON)
+-- KEYS[7] {p:N}:storm-parked-at   ZSET   alert id -> parked at (ms, server clock)
 -- ARGV[1] baseline window ms
 -- ARGV[2] now ms (the entry's `created`)
 -- ARGV[3] sinks to address, as a JSON array of strings
--- ARGV[4..] per sighting, 5 values: edge id, first ms, last ms, alert id ('' = no alert), draft JSON
+-- ARGV[4] storm cap per cluster per window (0 = storm guard off: enqueue directly)
+-- ARGV[5] storm window ms
+-- ARGV[6..] per sighting, 7 values: edge id, first ms, last ms, alert id ('' = no alert),
+--           draft JSON, cluster (the draft's), protocol
 --
--- Returns, per sighting in order, 4 values:
+-- Returns, per sighting in order, 6 values:
 --   1 if new else 0; previous last-seen ('' if none); last-seen after the call;
---   the outbox entry id when an alert was enqueued, else ''.
+--   the outbox entry id when an alert was enqueued, else '';
+--   the storm window start when the alert was parked, else ''; the park time ('' if not parked).
 -- New <=> no last-seen, or last-seen < first - window. Last-seen becomes max(previous, last)
--- (ZADD GT). An alert id already in alert-ids is not enqueued again.
+-- (ZADD GT). An alert id already in alert-ids (or parked) is neither enqueued nor parked again.
+-- Park record: {draft, prev, created, sinks, cluster, protocol, window, window_ms, max, parked_at}
+-- (numbers as strings); the window is the one holding the server's TIME.
 
 local window = tonumber(ARGV[1])
 local now = ARGV[2]
 local sinks_json = ARGV[3]
+local storm_max, storm_ms = tonumber(ARGV[4]), tonumber(ARGV[5])
 local sinks = nil
+local clock = nil
 local out = {}
 
-for i = 4, #ARGV, 5 do
+for i = 6, #ARGV, 7 do
   local member, first, last, aid, draft = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
   local prev = redis.call('ZSCORE', KEYS[1], member)
   local is_new = (not prev) or tonumber(prev) < tonumber(first) - window
@@ -31,18 +43,35 @@ for i = 4, #ARGV, 5 do
   if prev and tonumber(prev) > tonumber(last) then seen = prev end
   redis.call('ZADD', KEYS[1], 'GT', last, member)
 
-  local entry = ''
+  local entry, park_window, parked_at = '', '', ''
   if is_new and aid ~= '' and redis.call('HEXISTS', KEYS[3], aid) == 0 then
-    sinks = sinks or cjson.decode(sinks_json)
-    for _, sink in ipairs(sinks) do
-      -- Created on first use; BUSYGROUP (it exists) is the usual answer and is ignored.
-      redis.pcall('XGROUP', 'CREATE', KEYS[2], sink, '$', 'MKSTREAM')
-    end
-    entry = redis.call('XADD', KEYS[2], '*', 'id', aid, 'draft', draft, 'prev', prev or '', 'created', now, 'sinks', sinks_json)
-    redis.call('HSET', KEYS[3], aid, entry)
-    for _, sink in ipairs(sinks) do
-      redis.call('HSET', KEYS[4], entry .. ':' .. sink, 'pending|0')
-      redis.call('HINCRBY', KEYS[5], 'p:' .. sink, 1)
+    if storm_max > 0 then
+      if redis.call('HEXISTS', KEYS[6], aid) == 0 then
+        if not clock then
+          local t = redis.call('TIME')
+          clock = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        end
+        local start = clock - (clock % storm_ms)
+        park_window, parked_at = string.format('%d', start), string.format('%d', clock)
+        redis.call('HSET', KEYS[6], aid, cjson.encode({
+          draft = draft, prev = prev or '', created = now, sinks = sinks_json,
+          cluster = ARGV[i + 5], protocol = ARGV[i + 6], window = park_window,
+          window_ms = ARGV[5], max = ARGV[4], parked_at = parked_at,
+        }))
+        redis.call('ZADD', KEYS[7], clock, aid)
+      end
+    else
+      sinks = sinks or cjson.decode(sinks_json)
+      for _, sink in ipairs(sinks) do
+        -- Created on first use; BUSYGROUP (it exists) is the usual answer and is ignored.
+        redis.pcall('XGROUP', 'CREATE', KEYS[2], sink, '$', 'MKSTREAM')
+      end
+      entry = redis.call('XADD', KEYS[2], '*', 'id', aid, 'draft', draft, 'prev', prev or '', 'created', now, 'sinks', sinks_json)
+      redis.call('HSET', KEYS[3], aid, entry)
+      for _, sink in ipairs(sinks) do
+        redis.call('HSET', KEYS[4], entry .. ':' .. sink, 'pending|0')
+        redis.call('HINCRBY', KEYS[5], 'p:' .. sink, 1)
+      end
     end
   end
 
@@ -50,6 +79,8 @@ for i = 4, #ARGV, 5 do
   out[#out + 1] = prev or ''
   out[#out + 1] = seen
   out[#out + 1] = entry
+  out[#out + 1] = park_window
+  out[#out + 1] = parked_at
 end
 
 return out

@@ -1,2 +1,8 @@
-/** v6: named leases shared by processes (grouped sinks, issue 12). Empty until that feature lands. */
-export const V6_LEASES = '';
+/** v6: named leases shared by processes on the file (grouped sinks, issue 12): one holder per name. */
+export const V6_LEASES = `
+  CREATE TABLE leases (
+    name       TEXT    NOT NULL PRIMARY KEY,
+    owner      TEXT    NOT NULL,
+    expires_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `;

@@ -1,0 +1,160 @@
+/**
+ * `npm run bench:scale`: does edgewatch's cost per point stay flat as the baseline grows to
+ * cache_max_edges, and how fast is a restart with a big baseline? For each E (edges in the
+ * store, all known, the traffic sweeping all of them), against E = 2,000 measured in the same run:
+ * steady points/s and its ratio, store operations per watched point, cache bytes per edge, RSS;
+ * then the time from a restart to steady throughput with the largest E, warm fill on and off.
+ *
+ *   BENCH_SCALE_EDGES     comma-separated E (default 2000,1000000; the first is the baseline).
+ *                         The long mode: 2000,10000000 (cache_max_edges is set to the largest E)
+ *   BENCH_SCALE_STORES    sqlite,redis (default sqlite)
+ *   BENCH_SECONDS         measurement time per target, split over the rounds (default 12)
+ *   BENCH_ROUNDS          interleaved rounds (default 3)
+ *   BENCH_INFLIGHT        requests in flight (default 8)
+ *   BENCH_RESTART_LIMIT   seconds a restart may take to reach steady throughput (default 90)
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import type { Client } from '@grpc/grpc-js';
+import { client as clientFor, type LoadResult } from './load';
+import { AlertClock } from './latency';
+import { startRedis, type RedisServer } from '../test/helpers/redis-server';
+import { serviceNodeFlags } from '../test/helpers/node-flags';
+import { settle, startEdgewatch, storeOps, tempDbPath, type Proc } from './procs';
+import { metricValue, runScaleLoad, timeToSteady, type SteadyResult } from './scale-load';
+import { preload } from './scale-store';
+import { ScaleWorkload } from './scale-workload';
+
+const EDGES = (process.env.BENCH_SCALE_EDGES ?? '2000,1000000').split(',').map(Number);
+const STORES = (process.env.BENCH_SCALE_STORES ?? 'sqlite').split(',');
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 12);
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+const INFLIGHT = Number(process.env.BENCH_INFLIGHT ?? 8);
+const RESTART_LIMIT = Number(process.env.BENCH_RESTART_LIMIT ?? 90);
+const CACHE_MAX = String(Math.max(1_000_000, ...EDGES));
+
+const rate = (r: LoadResult): number => r.points / r.seconds;
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+const mib = (b: number): string => `${(b / 1024 / 1024).toFixed(0)} MiB`;
+
+interface Target {
+  edges: number;
+  store: string;
+  url: string;
+  env: Record<string, string>;
+  workload: ScaleWorkload;
+  ew: Proc & { grpc: number; admin: number };
+  client: Client;
+  rounds: LoadResult[];
+  ops: number;
+}
+
+function rssBytes(pid: number | undefined): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : NaN;
+}
+
+function total(rounds: LoadResult[]): LoadResult {
+  const t: LoadResult = { requests: 0, points: 0, watched: 0, seconds: 0, errors: 0 };
+  for (const r of rounds) for (const k of Object.keys(t) as Array<keyof LoadResult>) t[k] += r[k];
+  return t;
+}
+
+/** Until the warm fill has finished and the cache holds what it will hold. */
+async function warmed(adminPort: number, timeoutMs = 600_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await metricValue(adminPort, 'edgewatch_cache_warming')) !== 0) {
+    if (Date.now() > deadline) throw new Error('warm fill did not finish');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function start(t: Omit<Target, 'ew' | 'client' | 'rounds' | 'ops'>, hook: string, extra: Record<string, string> = {}): Promise<{ ew: Target['ew']; client: Client; spawnedAt: number }> {
+  const spawnedAt = performance.now();
+  const ew = await startEdgewatch(t.url, hook, { ...t.env, ...extra });
+  return { ew, client: clientFor(ew.grpc), spawnedAt };
+}
+
+async function main(): Promise<void> {
+  console.log(`edgewatch scale bench — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${mib(totalmem())}, node ${process.version} ${serviceNodeFlags().join(' ')}, ${new Date().toISOString()}`);
+  console.log(`E = ${EDGES.map(fmt).join(', ')} known edges; cache_max_edges ${fmt(Number(CACHE_MAX))}; ${ROUNDS} rounds × ${(SECONDS / ROUNDS).toFixed(1)} s per target, ${INFLIGHT} in flight; requests of 996 Metric messages, 166 watched (83 workload pairs × TCP, UDP)\n`);
+  const now = Date.now();
+  const clock = new AlertClock();
+  const hook = await clock.start();
+  const redisServers: RedisServer[] = [];
+  const targets: Target[] = [];
+  for (const store of STORES) {
+    for (const edges of EDGES) {
+      const redis = store === 'redis' ? await startRedis() : null;
+      if (redis) redisServers.push(redis);
+      const url = redis ? redis.url : `sqlite:${tempDbPath()}`;
+      const loadS = await preload(url, edges / 2, now);
+      console.log(`${store}: ${fmt(edges)} edges written in ${loadS.toFixed(1)} s`);
+      const base = { edges, store, url, env: { EDGEWATCH_CACHE_MAX_EDGES: CACHE_MAX }, workload: new ScaleWorkload(edges / 2, now) };
+      const { ew, client } = await start(base, hook);
+      await warmed(ew.admin);
+      await settle(ew.admin);
+      targets.push({ ...base, ew, client, rounds: [], ops: 0 });
+    }
+  }
+
+  // Interleaved rounds: a slow stretch of this shared VM lands on every target.
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const t of targets) {
+      const before = await storeOps(t.ew.admin);
+      t.rounds.push(await runScaleLoad(t.client, t.workload, INFLIGHT, (SECONDS / ROUNDS) * 1000));
+      await new Promise((r) => setTimeout(r, 1200)); // the round's last refresh flush lands
+      t.ops += (await storeOps(t.ew.admin)) - before;
+    }
+  }
+
+  const mem = JSON.parse(execFileSync(process.execPath, ['--expose-gc', join(__dirname, 'cache-memory.js'), CACHE_MAX]).toString()) as { edges: number; bytesPerEdge: number };
+  console.log('| store | known edges | points/s | × E = 2 k | × per round | store ops / watched point | cached edges | evictions | RSS | errors |');
+  console.log('|---|---:|---:|---:|---|---:|---:|---:|---:|---:|');
+  for (const t of targets) {
+    const base = targets.find((x) => x.store === t.store) ?? t;
+    const r = total(t.rounds);
+    const perRound = t.rounds.map((x, i) => (rate(x) / rate(base.rounds[i])).toFixed(2)).join(' ');
+    const cached = await metricValue(t.ew.admin, 'edgewatch_cache_edges');
+    const evictions = await metricValue(t.ew.admin, 'edgewatch_cache_evictions_total');
+    console.log(`| ${t.store} | ${fmt(t.edges)} | ${fmt(rate(r))} | ${(rate(r) / rate(total(base.rounds))).toFixed(2)} | ${perRound} | ${(t.ops / r.watched).toFixed(5)} | ${fmt(cached ?? NaN)} | ${fmt(evictions ?? NaN)} | ${mib(rssBytes(t.ew.child.pid))} | ${r.errors} |`);
+  }
+  console.log(`\nknown-edge cache: ${mem.bytesPerEdge.toFixed(1)} bytes per edge (JS heap + ArrayBuffers) at ${fmt(mem.edges)} edges (bench/cache-memory.ts)`);
+
+  // Restarts of the largest baseline: stop, start again on the same store, drive the same traffic.
+  console.log('\n| store | restart with | edges in store | ready after | warm fill done after | steady (≥ 0.9 × its steady points/s over 2 s) after | points/s in each second from the start |');
+  console.log('|---|---|---:|---:|---:|---:|---|');
+  for (const t of targets.filter((x) => x.edges === Math.max(...EDGES))) {
+    const steady = rate(total(t.rounds));
+    for (const warm of ['true', 'false']) {
+      t.client.close();
+      await t.ew.stop();
+      const s = await start(t, hook, { EDGEWATCH_CACHE_WARM: warm });
+      t.ew = s.ew;
+      t.client = s.client;
+      const r: SteadyResult = await timeToSteady(t.client, t.workload, INFLIGHT, t.ew.admin, s.spawnedAt, 0.9 * steady, RESTART_LIMIT);
+      const steadyText = r.steadyS === null ? `not within ${RESTART_LIMIT} s` : `${r.steadyS.toFixed(1)} s`;
+      const ramp = r.perSecond.map((p) => `${Math.round(p / 1000)}k`).join(' ');
+      const warmText = warm === 'true' ? (r.warmedS === null ? 'not seen' : `${r.warmedS.toFixed(1)} s`) : '(off)';
+      console.log(`| ${t.store} | cache_warm ${warm} | ${fmt(t.edges)} | ${r.readyS.toFixed(1)} s | ${warmText} | ${steadyText} | ${ramp} |`);
+    }
+  }
+
+  for (const t of targets) {
+    t.client.close();
+    await t.ew.stop();
+  }
+  for (const r of redisServers) await r.dispose();
+  await clock.stop();
+  console.log('\ntargets: at E = cache_max_edges ≥ 0.9 × the points/s at E = 2 k; store ops per watched point ≤ 0.01; ≤ 64 B per cached edge; steady within seconds after a restart with the warm fill');
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
