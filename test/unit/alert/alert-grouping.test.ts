@@ -9,6 +9,7 @@ import { renderWebhookGroup, type WebhookGroupBody } from '../../../src/alert/we
 import { completeAlert, type Alert } from '../../../src/core/alert';
 import { buildStormSummary } from '../../../src/detect/storm-summary';
 import type { OutboxEntry } from '../../../src/store/store';
+import { sampleAlert } from '../../helpers/sample-alert';
 
 const FIRST = '2026-11-28T10:00:00.000Z';
 const T = Date.parse(FIRST);
@@ -16,27 +17,8 @@ const BY: GroupingSpec = { by: ['cluster', 'source.workload'], waitMs: 30_000 };
 
 let seq = 0;
 function alert(over: Partial<Alert> = {}): Alert {
-  seq += 1;
-  return {
-    id: `alert-${String(seq).padStart(4, '0')}`,
-    rule: 'kubernetes_newly_seen_tcp_edge',
-    title: 'Kubernetes newly seen TCP edge in kubernetes cluster prod-eu',
-    cluster: 'prod-eu',
-    protocol: 'tcp',
-    source: { workload: 'frontend', namespace: 'shop' },
-    dest: { workload: `peer-${seq}`, namespace: 'shop' },
-    first_seen: FIRST,
-    detected_at: FIRST,
-    previous_seen: null,
-    risk_score: 25,
-    impact: 50,
-    confidence: 50,
-    mitre_attack: ['T1204'],
-    baseline_window_s: 2_592_000,
-    detection_window_s: 3600,
-    attributes: {},
-    ...over,
-  };
+  seq++;
+  return sampleAlert({ id: `alert-${String(seq).padStart(4, '0')}`, dest: { workload: `peer-${seq}`, namespace: 'shop' }, detected_at: FIRST, ...over });
 }
 
 function entry(a: Alert, createdMs: number, attempts = 0): OutboxEntry {

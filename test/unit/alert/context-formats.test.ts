@@ -2,8 +2,8 @@ import { postableAlert } from '../../../src/alert/format/alertmanager';
 import { SEVERITY_COLORS, slackMessage } from '../../../src/alert/format/slack';
 import { hecEnvelope } from '../../../src/alert/format/splunk-hec';
 import type { Alert, AlertContext } from '../../../src/core/alert';
+import { sampleAlert } from '../../helpers/sample-alert';
 
-const FIRST = '2026-11-28T10:00:00.000Z';
 const CONTEXT: AlertContext = {
   kind: 'new_path',
   source_first_seen: '2026-11-28T08:00:00.000Z',
@@ -14,28 +14,7 @@ const CONTEXT: AlertContext = {
 };
 
 function alert(over: Partial<Alert> = {}): Alert {
-  return {
-    id: '0f3c5a9e1b7d4c2a8e6f0b1d3c5a7e9f',
-    rule: 'kubernetes_newly_seen_tcp_edge',
-    title: 'Kubernetes newly seen TCP edge in kubernetes cluster prod-eu',
-    cluster: 'prod-eu',
-    protocol: 'tcp',
-    source: { workload: 'frontend', namespace: 'shop' },
-    dest: { workload: 'payments', namespace: 'billing' },
-    first_seen: FIRST,
-    detected_at: '2026-11-28T10:00:00.120Z',
-    previous_seen: null,
-    risk_score: 25,
-    impact: 50,
-    confidence: 50,
-    mitre_attack: ['T1204'],
-    baseline_window_s: 2_592_000,
-    detection_window_s: 3600,
-    severity: 'critical',
-    context: CONTEXT,
-    attributes: {},
-    ...over,
-  };
+  return sampleAlert({ dest: { workload: 'payments', namespace: 'billing' }, severity: 'critical', context: CONTEXT, ...over });
 }
 
 describe('severity and context in every sink', () => {

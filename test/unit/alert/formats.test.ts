@@ -6,30 +6,17 @@ import { defaultSinkName } from '../../../src/alert/configured-sink';
 import { withPath } from '../../../src/alert/http-sink';
 import { completeAlert, type Alert } from '../../../src/core/alert';
 import { buildStormSummary } from '../../../src/detect/storm-summary';
+import { sampleAlert } from '../../helpers/sample-alert';
 
 const FIRST = '2026-11-28T10:00:00.000Z';
 
 function edgeAlert(over: Partial<Alert> = {}): Alert {
-  return {
-    id: '0f3c5a9e1b7d4c2a8e6f0b1d3c5a7e9f',
-    rule: 'kubernetes_newly_seen_tcp_edge',
-    title: 'Kubernetes newly seen TCP edge in kubernetes cluster prod-eu',
-    cluster: 'prod-eu',
-    protocol: 'tcp',
+  return sampleAlert({
     source: { workload: 'front_end', namespace: 'shop' },
     dest: { workload: 'payments', namespace: null },
-    first_seen: FIRST,
-    detected_at: '2026-11-28T10:00:00.120Z',
-    previous_seen: null,
-    risk_score: 25,
-    impact: 50,
-    confidence: 50,
-    mitre_attack: ['T1204'],
-    baseline_window_s: 2_592_000,
-    detection_window_s: 3600,
     attributes: { 'k8s.cluster.name': 'prod-eu', 'source.workload.name': 'front_end' },
     ...over,
-  };
+  });
 }
 
 const storm = (): Alert =>
