@@ -95,8 +95,10 @@ test('master killed: Sentinel promotes the replica, the service carries on, ever
   // After: the collector retries what is answered UNAVAILABLE until the service is back.
   const after = ['after-1', 'after-2', 'after-3'];
   let answer = await grpcExport(svc.ports.grpc, edges(after));
+  const deadline = Date.now() + 15_000;
   while (answer.code !== status.OK) {
     expect(answer.code).toBe(status.UNAVAILABLE);
+    if (Date.now() > deadline) throw new Error('the service never took points again after the failover');
     await new Promise((r) => setTimeout(r, 100));
     answer = await grpcExport(svc.ports.grpc, edges(after));
   }

@@ -37,6 +37,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   client?.close();
+  await ew?.stop(); // a no-op when the test stopped it
   tmp?.cleanup();
 });
 
