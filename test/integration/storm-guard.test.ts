@@ -5,22 +5,24 @@
  * (Replicas on Redis and a SIGKILL: storm-replicas.test.ts.)
  */
 import { status } from '@grpc/grpc-js';
+import { join } from 'node:path';
 import type { Alert } from '../../src/core/alert';
+import { MemoryStore } from '../../src/store/memory/memory-store';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
 import { reducerRequest, type FixtureEdge } from '../helpers/otlp-fixtures';
 import { WebhookReceiver } from '../helpers/webhook-receiver';
 import { closeGrpcClients, getJson, grpcExport, httpRequest, startService, tempDir, type Running } from '../helpers/service-harness';
 
 jest.setTimeout(30_000);
 
-/** A short storm window (hidden stormWindowMs) so the test need not wait for a minute to end. */
-const WINDOW_MS = 3000;
+/**
+ * The real one-minute window, on a clock the test moves: the store's (which places edges in
+ * windows), the detector's and the guard's. A wall-clock minute boundary can't split the burst.
+ */
+const WINDOW_MS = 60_000;
 const STORM = 'kubernetes_newly_seen_edge_storm';
-
-/** Returns once at least `needMs` of the current storm window are left. */
-async function roomInWindow(needMs: number): Promise<void> {
-  const left = WINDOW_MS - (Date.now() % WINDOW_MS);
-  if (left < needMs) await new Promise((r) => setTimeout(r, left + 20));
-}
+/** The guard summarises a window this long after it ended (StormGuard's default grace). */
+const GRACE_MS = 5000;
 
 const burst = (n: number, prefix: string): FixtureEdge[] => Array.from({ length: n }, (_, i) => ({ src: `${prefix}-${i}`, dst: 'db' }));
 
@@ -29,11 +31,16 @@ describe.each(['memory', 'sqlite'])('storm guard end to end (%s store)', (kind) 
   let ew: Running;
   let tmp: { dir: string; cleanup: () => void };
 
+  // 10 s into a window that starts at the next wall-clock minute: near real time, never late.
+  let clockMs = Math.ceil(Date.now() / WINDOW_MS) * WINDOW_MS + 10_000;
+  const clock = (): number => clockMs;
+
   beforeAll(async () => {
     tmp = tempDir('ew-storm-');
     hook = await WebhookReceiver.start();
-    const store = kind === 'memory' ? 'memory:' : `sqlite:${tmp.dir}/edgewatch.db`;
-    ew = await startService({ store, webhookUrls: [hook.url()], stormMaxAlertsPerMinute: 5, stormWindowMs: WINDOW_MS });
+    const path = join(tmp.dir, 'edgewatch.db');
+    const store = kind === 'memory' ? new MemoryStore({ now: clock }) : new SqliteStore(path, { now: clock });
+    ew = await startService({ store: kind === 'memory' ? 'memory:' : `sqlite:${path}`, webhookUrls: [hook.url()], stormMaxAlertsPerMinute: 5 }, { store, now: clock });
   });
 
   afterAll(async () => {
@@ -44,21 +51,22 @@ describe.each(['memory', 'sqlite'])('storm guard end to end (%s store)', (kind) 
   });
 
   async function send(cluster: string, edges: FixtureEdge[]): Promise<void> {
-    // Point time now (not the reducer's 30 s grid), so list_url's since=window_start lists them in a 3 s window.
-    const body = reducerRequest({ cluster, edges, names: ['tcp.packets'], metricsPerRequest: edges.length, timeMs: Date.now() }).protobuf;
+    const body = reducerRequest({ cluster, edges, names: ['tcp.packets'], metricsPerRequest: edges.length, timeMs: clockMs }).protobuf;
     expect((await grpcExport(ew.ports.grpc, body)).code).toBe(status.OK);
   }
   const posted = (): Alert[] => hook.requests.map((r) => r.json as Alert);
 
   test('a redeploy that renames 40 workloads: 5 alerts, then one summary with the count and the list URL', async () => {
-    await roomInWindow(1500);
     await send('prod-eu', burst(40, 'renamed'));
     await send('prod-us', burst(2, 'quiet'));
     await hook.waitUntil((rs) => rs.length >= 7, 5000, '7 alerts');
     expect(posted().filter((a) => a.cluster === 'prod-eu')).toHaveLength(5);
     expect(posted().filter((a) => a.cluster === 'prod-us')).toHaveLength(2);
 
-    // The summary comes from the store once the window has ended (plus the grace).
+    // Nothing is summarised while the window runs; the summary comes from the store once it
+    // has ended (plus the grace): end it on the clock.
+    expect(posted().filter((a) => a.rule === STORM)).toEqual([]);
+    clockMs += WINDOW_MS + GRACE_MS;
     await hook.waitUntil((rs) => rs.some((r) => (r.json as Alert).rule === STORM), 15_000, 'summary');
     const summaries = posted().filter((a) => a.rule === STORM);
     expect(summaries).toHaveLength(1);

@@ -37,6 +37,8 @@ import { prepareStatements } from './statements';
 export interface SqliteStoreOptions {
   /** How long a write waits for another connection's lock before failing with SQLITE_BUSY. */
   busyTimeoutMs?: number;
+  /** The clock that places new edges in storm windows and ends them (tests pin it); default Date.now. */
+  now?: () => number;
 }
 
 interface Open {
@@ -63,11 +65,14 @@ interface Open {
 export class SqliteStore implements BaselineStore {
   readonly kind = 'sqlite' as const;
   private conn: Open | null = null;
+  private readonly clock: () => number;
 
   constructor(
     readonly path: string,
     private readonly opts: SqliteStoreOptions = {},
-  ) {}
+  ) {
+    this.clock = opts.now ?? Date.now;
+  }
 
   async init(sinks: string[]): Promise<void> {
     try {
@@ -93,12 +98,12 @@ export class SqliteStore implements BaselineStore {
   }
 
   async observe(sightings: Sighting[], baselineWindowMs: number, storm?: StormPolicy): Promise<ObserveOutcome[]> {
-    return this.write('observe', (c) => c.edges.observe(sightings, baselineWindowMs, Date.now(), storm && { policy: storm, state: c.storm }));
+    return this.write('observe', (c) => c.edges.observe(sightings, baselineWindowMs, this.clock(), storm && { policy: storm, state: c.storm }));
   }
 
   async summariseStorms(graceMs: number, build: StormSummaryBuilder): Promise<AlertDraft[]> {
     return this.write('summariseStorms', (c) => {
-      const now = Date.now();
+      const now = this.clock();
       return c.storm.summarise(now - graceMs, build, (d) => c.outbox.enqueue(d, now));
     });
   }
