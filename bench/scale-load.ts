@@ -4,15 +4,18 @@ import { exportOnce, type LoadResult } from './load';
 import { httpGet } from './procs';
 import type { ScaleWorkload } from './scale-workload';
 
-/** `inflight` requests outstanding at all times for `durationMs`; `done(ms)` is told each completion (performance.now()). */
-export async function runScaleLoad(c: Client, w: ScaleWorkload, inflight: number, durationMs: number, done?: (ms: number) => void, until?: () => boolean): Promise<LoadResult> {
+/**
+ * `inflight` requests outstanding at all times for `durationMs`, points stamped `stampMs()`
+ * (default: the send time); `done(ms)` is told each completion (performance.now()).
+ */
+export async function runScaleLoad(c: Client, w: ScaleWorkload, inflight: number, durationMs: number, done?: (ms: number) => void, until?: () => boolean, stampMs: () => number = Date.now): Promise<LoadResult> {
   const res: LoadResult = { requests: 0, points: 0, watched: 0, seconds: 0, errors: 0 };
   const start = performance.now();
   const deadline = start + durationMs;
   const worker = async (): Promise<void> => {
     while (performance.now() < deadline && !until?.()) {
       try {
-        await exportOnce(c, w.take(Date.now()));
+        await exportOnce(c, w.take(stampMs()));
         res.requests++;
         res.points += w.points;
         res.watched += w.watched;
@@ -42,6 +45,8 @@ export interface SteadyResult {
   readyS: number;
   /** Seconds from spawning until the warm fill was seen finished (null: not seen / off). */
   warmedS: number | null;
+  /** Seconds from spawning until cache misses (store lookups) fell below 1 % of lookups over 2 s; null: not within the limit. */
+  missesSettledS: number | null;
   /** Points per second in each second from spawning (the ramp). */
   perSecond: number[];
 }
@@ -60,14 +65,25 @@ export async function timeToSteady(c: Client, w: ScaleWorkload, inflight: number
     const inWindow = completions.filter((t) => t >= now - windowS * 1000).length;
     if (now - spawnedAt >= (readyS + windowS) * 1000 && (inWindow * w.points) / windowS >= target) steadyS ??= (now - spawnedAt) / 1000;
   }, 100);
+  let missesSettledS: number | null = null;
+  const lookups: Array<{ at: number; hit: number; miss: number }> = [];
   const poll = setInterval(() => {
-    if (warmedS !== null) return;
-    void metricValue(adminPort, 'edgewatch_cache_warming').then((v) => {
-      if (v === 0 && warmedS === null) warmedS = (performance.now() - spawnedAt) / 1000;
-    }, () => undefined);
+    void (async () => {
+      if (warmedS === null && (await metricValue(adminPort, 'edgewatch_cache_warming')) === 0) warmedS = (performance.now() - spawnedAt) / 1000;
+      const hit = (await metricValue(adminPort, 'edgewatch_cache_lookups_total\\{result="hit"\\}')) ?? 0;
+      const miss = (await metricValue(adminPort, 'edgewatch_cache_lookups_total\\{result="miss"\\}')) ?? 0;
+      const at = performance.now();
+      lookups.push({ at, hit, miss });
+      const old = lookups.find((l) => l.at >= at - 2000);
+      if (old && old.at < at - 1000 && missesSettledS === null) {
+        const [dh, dm] = [hit - old.hit, miss - old.miss];
+        if (dh + dm > 0 && dm / (dh + dm) < 0.01) missesSettledS = (at - spawnedAt) / 1000;
+      }
+    })().catch(() => undefined);
   }, 500);
   try {
-    await runScaleLoad(c, w, inflight, limitS * 1000, (t) => completions.push(t), () => steadyS !== null);
+    // Until both throughput and store lookups have settled (a slow steady rate is reached early).
+    await runScaleLoad(c, w, inflight, limitS * 1000, (t) => completions.push(t), () => steadyS !== null && missesSettledS !== null);
   } finally {
     clearInterval(check);
     clearInterval(poll);
@@ -78,5 +94,5 @@ export async function timeToSteady(c: Client, w: ScaleWorkload, inflight: number
     while (perSecond.length <= s) perSecond.push(0);
     perSecond[s] += w.points;
   }
-  return { steadyS, readyS, warmedS, perSecond };
+  return { steadyS, readyS, warmedS, missesSettledS, perSecond };
 }

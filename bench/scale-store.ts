@@ -2,9 +2,13 @@
  * A baseline of E edges written straight into a store (observe in big batches, the replay
  * path: no OTLP, no alerts), before edgewatch is started on it.
  */
+import { join } from 'node:path';
 import type { Sighting } from '../src/store/store';
-import { openStore } from '../src/store/open-store';
 import { pairNames } from './scale-workload';
+
+// The build's store (dist/), as edgewatch runs it: it finds the Redis store's Lua scripts from there.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { openStore } = require(join(__dirname, '../../dist/store/open-store')) as typeof import('../src/store/open-store');
 
 const BATCH = 10_000;
 const WINDOW_MS = 30 * 24 * 3_600_000;

@@ -4,6 +4,11 @@
  * store, all known, the traffic sweeping all of them), against E = 2,000 measured in the same run:
  * steady points/s and its ratio, store operations per watched point, cache bytes per edge, RSS;
  * then the time from a restart to steady throughput with the largest E, warm fill on and off.
+ * Two kinds of traffic, in interleaved rounds: `refresh` points carry the send time, so each is a
+ * last-seen refresh (at E = 2 k one edge gets ~25 points a second and the refresh buffer writes
+ * it once per flush; at 1 M every point is another edge: one store row per point), and
+ * `cache only` points carry a time before every stored last-seen (known, nothing to write): the
+ * cost of the cache itself.
  *
  *   BENCH_SCALE_EDGES     comma-separated E (default 2000,1000000; the first is the baseline).
  *                         The long mode: 2000,10000000 (cache_max_edges is set to the largest E)
@@ -47,9 +52,12 @@ interface Target {
   workload: ScaleWorkload;
   ew: Proc & { grpc: number; admin: number };
   client: Client;
-  rounds: LoadResult[];
-  ops: number;
+  rounds: Record<Traffic, LoadResult[]>;
+  ops: Record<Traffic, number>;
 }
+
+type Traffic = 'refresh' | 'cache only';
+const TRAFFIC: Traffic[] = ['refresh', 'cache only'];
 
 function rssBytes(pid: number | undefined): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -71,9 +79,13 @@ async function warmed(adminPort: number, timeoutMs = 600_000): Promise<void> {
   }
 }
 
+/** Every edgewatch and redis-server started, stopped on the way out even when the bench fails. */
+const running = new Set<{ stop(): Promise<void> }>();
+
 async function start(t: Omit<Target, 'ew' | 'client' | 'rounds' | 'ops'>, hook: string, extra: Record<string, string> = {}): Promise<{ ew: Target['ew']; client: Client; spawnedAt: number }> {
   const spawnedAt = performance.now();
   const ew = await startEdgewatch(t.url, hook, { ...t.env, ...extra });
+  running.add(ew);
   return { ew, client: clientFor(ew.grpc), spawnedAt };
 }
 
@@ -89,6 +101,7 @@ async function main(): Promise<void> {
     for (const edges of EDGES) {
       const redis = store === 'redis' ? await startRedis() : null;
       if (redis) redisServers.push(redis);
+      if (redis) running.add({ stop: () => redis.dispose() });
       const url = redis ? redis.url : `sqlite:${tempDbPath()}`;
       const loadS = await preload(url, edges / 2, now);
       console.log(`${store}: ${fmt(edges)} edges written in ${loadS.toFixed(1)} s`);
@@ -96,38 +109,46 @@ async function main(): Promise<void> {
       const { ew, client } = await start(base, hook);
       await warmed(ew.admin);
       await settle(ew.admin);
-      targets.push({ ...base, ew, client, rounds: [], ops: 0 });
+      targets.push({ ...base, ew, client, rounds: { refresh: [], 'cache only': [] }, ops: { refresh: 0, 'cache only': 0 } });
     }
   }
 
   // Interleaved rounds: a slow stretch of this shared VM lands on every target.
+  const past = now - 2 * 3_600_000; // before every preloaded last-seen: known, and nothing to refresh
   for (let round = 0; round < ROUNDS; round++) {
     for (const t of targets) {
-      const before = await storeOps(t.ew.admin);
-      t.rounds.push(await runScaleLoad(t.client, t.workload, INFLIGHT, (SECONDS / ROUNDS) * 1000));
-      await new Promise((r) => setTimeout(r, 1200)); // the round's last refresh flush lands
-      t.ops += (await storeOps(t.ew.admin)) - before;
+      for (const traffic of TRAFFIC) {
+        const before = await storeOps(t.ew.admin);
+        const stamp = traffic === 'refresh' ? Date.now : () => past;
+        t.rounds[traffic].push(await runScaleLoad(t.client, t.workload, INFLIGHT, (SECONDS / ROUNDS) * 1000, undefined, undefined, stamp));
+        await new Promise((r) => setTimeout(r, 1200)); // the round's last refresh flush lands
+        t.ops[traffic] += (await storeOps(t.ew.admin)) - before;
+      }
     }
   }
 
   const mem = JSON.parse(execFileSync(process.execPath, ['--expose-gc', join(__dirname, 'cache-memory.js'), CACHE_MAX]).toString()) as { edges: number; bytesPerEdge: number };
-  console.log('| store | known edges | points/s | × E = 2 k | × per round | store ops / watched point | cached edges | evictions | RSS | errors |');
-  console.log('|---|---:|---:|---:|---|---:|---:|---:|---:|---:|');
-  for (const t of targets) {
-    const base = targets.find((x) => x.store === t.store) ?? t;
-    const r = total(t.rounds);
-    const perRound = t.rounds.map((x, i) => (rate(x) / rate(base.rounds[i])).toFixed(2)).join(' ');
-    const cached = await metricValue(t.ew.admin, 'edgewatch_cache_edges');
-    const evictions = await metricValue(t.ew.admin, 'edgewatch_cache_evictions_total');
-    console.log(`| ${t.store} | ${fmt(t.edges)} | ${fmt(rate(r))} | ${(rate(r) / rate(total(base.rounds))).toFixed(2)} | ${perRound} | ${(t.ops / r.watched).toFixed(5)} | ${fmt(cached ?? NaN)} | ${fmt(evictions ?? NaN)} | ${mib(rssBytes(t.ew.child.pid))} | ${r.errors} |`);
+  console.log('| store | traffic | known edges | points/s | × E = 2 k | × per round | store ops / watched point | cached edges | cache misses | evictions | RSS | errors |');
+  console.log('|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|');
+  for (const traffic of TRAFFIC) {
+    for (const t of targets) {
+      const base = targets.find((x) => x.store === t.store) ?? t;
+      const r = total(t.rounds[traffic]);
+      const perRound = t.rounds[traffic].map((x, i) => (rate(x) / rate(base.rounds[traffic][i])).toFixed(2)).join(' ');
+      const cached = await metricValue(t.ew.admin, 'edgewatch_cache_edges');
+      const misses = await metricValue(t.ew.admin, 'edgewatch_cache_lookups_total\\{result="miss"\\}');
+      const evictions = await metricValue(t.ew.admin, 'edgewatch_cache_evictions_total');
+      const ratio = (rate(r) / rate(total(base.rounds[traffic]))).toFixed(2);
+      console.log(`| ${t.store} | ${traffic} | ${fmt(t.edges)} | ${fmt(rate(r))} | ${ratio} | ${perRound} | ${(t.ops[traffic] / r.watched).toFixed(5)} | ${fmt(cached ?? NaN)} | ${fmt(misses ?? 0)} | ${fmt(evictions ?? NaN)} | ${mib(rssBytes(t.ew.child.pid))} | ${r.errors} |`);
+    }
   }
   console.log(`\nknown-edge cache: ${mem.bytesPerEdge.toFixed(1)} bytes per edge (JS heap + ArrayBuffers) at ${fmt(mem.edges)} edges (bench/cache-memory.ts)`);
 
   // Restarts of the largest baseline: stop, start again on the same store, drive the same traffic.
-  console.log('\n| store | restart with | edges in store | ready after | warm fill done after | steady (≥ 0.9 × its steady points/s over 2 s) after | points/s in each second from the start |');
-  console.log('|---|---|---:|---:|---:|---:|---|');
+  console.log('\n| store | restart with | edges in store | ready after | warm fill done after | steady (≥ 0.9 × its steady points/s over 2 s) after | store lookups < 1 % of points (over 2 s) after | points/s in each second from the start |');
+  console.log('|---|---|---:|---:|---:|---:|---:|---|');
   for (const t of targets.filter((x) => x.edges === Math.max(...EDGES))) {
-    const steady = rate(total(t.rounds));
+    const steady = rate(total(t.rounds.refresh));
     for (const warm of ['true', 'false']) {
       t.client.close();
       await t.ew.stop();
@@ -135,10 +156,10 @@ async function main(): Promise<void> {
       t.ew = s.ew;
       t.client = s.client;
       const r: SteadyResult = await timeToSteady(t.client, t.workload, INFLIGHT, t.ew.admin, s.spawnedAt, 0.9 * steady, RESTART_LIMIT);
-      const steadyText = r.steadyS === null ? `not within ${RESTART_LIMIT} s` : `${r.steadyS.toFixed(1)} s`;
+      const within = (s: number | null): string => (s === null ? `not within ${RESTART_LIMIT} s` : `${s.toFixed(1)} s`);
       const ramp = r.perSecond.map((p) => `${Math.round(p / 1000)}k`).join(' ');
       const warmText = warm === 'true' ? (r.warmedS === null ? 'not seen' : `${r.warmedS.toFixed(1)} s`) : '(off)';
-      console.log(`| ${t.store} | cache_warm ${warm} | ${fmt(t.edges)} | ${r.readyS.toFixed(1)} s | ${warmText} | ${steadyText} | ${ramp} |`);
+      console.log(`| ${t.store} | cache_warm ${warm} | ${fmt(t.edges)} | ${r.readyS.toFixed(1)} s | ${warmText} | ${within(r.steadyS)} | ${within(r.missesSettledS)} | ${ramp} |`);
     }
   }
 
@@ -153,8 +174,9 @@ async function main(): Promise<void> {
 
 main().then(
   () => process.exit(0),
-  (err: unknown) => {
+  async (err: unknown) => {
     console.error(err);
+    for (const p of running) await p.stop().catch(() => undefined);
     process.exit(1);
   },
 );

@@ -106,7 +106,7 @@ export class EdgewatchService {
     const rulesFile = cfg.rulesFile;
     const fileRules = () => (this.guards.rules && rulesFile ? { path: rulesFile, rules: this.guards.rules.loaded } : null);
     this.admin = new AdminServer(
-      { addr: cfg.adminAddr, baselineScope: cfg.baselineScope, adminToken: cfg.adminToken, onForget: forget, onRulesChanged: () => this.guards.stored.sync(), fileRules },
+      { addr: cfg.adminAddr, baselineScope: cfg.baselineScope, adminToken: cfg.adminToken, learningPeriodMs: cfg.learningPeriodMs, onForget: forget, onRulesChanged: () => this.guards.stored.sync(), fileRules },
       this.store,
       this.telemetry,
       this.logger,

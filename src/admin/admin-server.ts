@@ -9,6 +9,8 @@ import { closeServer, listen } from './listen';
 import { EdgeQueryError, exportNetworkPolicies, forgetEdges, selectorFromParams } from './edges-admin';
 import { bearerCheck } from '../receiver/auth';
 import type { EdgeKey } from '../core/edge';
+import { WebAssets } from './web-assets';
+import { listClusters } from './clusters-api';
 
 export interface AdminOptions {
   addr: string;
@@ -21,6 +23,8 @@ export interface AdminOptions {
   onForget?: (key: EdgeKey) => void;
   /** This process changed the stored rules (expect, DELETE /api/v1/rules/{id}): apply them now. */
   onRulesChanged?: TriageApiOptions['onRulesChanged'];
+  /** learning_period, for the learning state in GET /api/v1/clusters (0: none). */
+  learningPeriodMs?: number;
   /** The rules_file rules in force, listed by GET /api/v1/rules. */
   fileRules?: TriageApiOptions['fileRules'];
 }
@@ -39,6 +43,8 @@ export class AdminServer {
   private readonly authorized: (header: string | undefined) => boolean;
   /** Alert lifecycle and stored rules (triage-api.ts). */
   private readonly triage: TriageApi;
+  /** The edge map and triage page (web/, built into dist/web). */
+  private readonly web = new WebAssets();
 
   constructor(
     private readonly opts: AdminOptions,
@@ -114,6 +120,8 @@ export class AdminServer {
     if (url.pathname.startsWith('/api/v1/') && (await this.triage.handle(req, res, url))) return;
     if (req.method === 'DELETE' && url.pathname === '/api/v1/edges') return this.forget(res, url);
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: 'method not allowed' });
+    // The page itself is open: it holds no data and asks for the token before any /api/v1 call.
+    if (WebAssets.owns(url.pathname)) return this.web.serve(req, res, url.pathname);
     switch (url.pathname) {
       case '/metrics':
         return this.telemetry.handlePrometheus(req, res);
@@ -135,6 +143,8 @@ export class AdminServer {
           if (err instanceof BadQueryError) return sendJson(res, 400, { error: err.message });
           throw err;
         }
+      case '/api/v1/clusters':
+        return sendJson(res, 200, await listClusters(this.store, this.opts.learningPeriodMs ?? 0, Date.now()));
       case '/api/v1/networkpolicies':
         try {
           const yaml = await exportNetworkPolicies(this.store, url.searchParams.get('cluster') ?? undefined, this.opts.baselineScope, Date.now());

@@ -53,6 +53,12 @@ export interface EdgeRefresh {
   lastMs: number;
 }
 
+/** A scope (cluster) and the earliest point time ever recorded for it (BaselineStore.touchScope). */
+export interface ScopeRecord {
+  scope: string;
+  firstPointMs: number;
+}
+
 export interface EdgeRecord {
   key: EdgeKey;
   lastSeenMs: number;
@@ -208,6 +214,9 @@ export interface BaselineStore {
 
   listEdges(query: EdgeQuery): Promise<EdgeRecord[]>;
   countEdges(): Promise<number>;
+
+  /** Every scope touchScope recorded, with its earliest point (the learning state of the admin API), by name. */
+  listScopes(): Promise<ScopeRecord[]>;
 
   /**
    * Page through the baseline by last-seen, most recent first, with an opaque cursor, so no

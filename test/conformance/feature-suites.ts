@@ -3,6 +3,7 @@ import { contextConformance } from './context-conformance';
 import { forgetConformance } from './forget-conformance';
 import { leaseConformance } from './lease-conformance';
 import { scanConformance } from './scan-conformance';
+import { scopesConformance } from './scopes-conformance';
 import { stormConformance } from './storm-conformance';
 import { triageConformance } from './triage-conformance';
 
@@ -13,4 +14,4 @@ import { triageConformance } from './triage-conformance';
  */
 export type FeatureSuite = (store: () => BaselineStore) => void;
 
-export const FEATURE_SUITES: FeatureSuite[] = [contextConformance, leaseConformance, forgetConformance, scanConformance, stormConformance, triageConformance];
+export const FEATURE_SUITES: FeatureSuite[] = [contextConformance, leaseConformance, forgetConformance, scanConformance, stormConformance, triageConformance, scopesConformance];

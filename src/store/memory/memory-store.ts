@@ -15,6 +15,7 @@ import type {
   ObserveOutcome,
   OutboxEntry,
   OutboxStats,
+  ScopeRecord,
   Sighting,
   StoredAlert,
 } from '../store';
@@ -149,6 +150,11 @@ export class MemoryStore implements BaselineStore {
   async countEdges(): Promise<number> {
     this.check();
     return this.edges.size;
+  }
+
+  async listScopes(): Promise<ScopeRecord[]> {
+    this.check();
+    return [...this.scopes].map(([scope, firstPointMs]) => ({ scope, firstPointMs })).sort((a, b) => (a.scope < b.scope ? -1 : a.scope > b.scope ? 1 : 0));
   }
 
   async scanEdges(q: EdgeScan): Promise<EdgePage> {

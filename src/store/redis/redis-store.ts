@@ -15,6 +15,7 @@ import type {
   ObserveOutcome,
   OutboxEntry,
   OutboxStats,
+  ScopeRecord,
   Sighting,
   StoredAlert,
 } from '../store';
@@ -164,6 +165,15 @@ export class RedisStore implements BaselineStore {
     return this.run('countEdges', async () => {
       const counts = await Promise.all(this.keys.all().map((k) => this.client.zcard(k.edges)));
       return counts.reduce((a, b) => a + b, 0);
+    });
+  }
+
+  /** One HGETALL per shard's scopes hash: each is one key, so it works on Redis Cluster. */
+  listScopes(): Promise<ScopeRecord[]> {
+    return this.run('listScopes', async () => {
+      const perShard = await Promise.all(this.keys.all().map((k) => this.client.hgetall(k.scopes)));
+      const out = perShard.flatMap((h) => Object.entries(h).map(([scope, ms]) => ({ scope, firstPointMs: Number(ms) })));
+      return out.sort((a, b) => (a.scope < b.scope ? -1 : a.scope > b.scope ? 1 : 0));
     });
   }
 

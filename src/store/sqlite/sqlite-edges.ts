@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { EdgeKey } from '../../core/edge';
 import type { Protocol } from '../../core/observation';
-import type { EdgeQuery, EdgeRecord, EdgeRefresh, ObserveOutcome, Sighting } from '../store';
+import type { EdgeQuery, EdgeRecord, EdgeRefresh, ObserveOutcome, ScopeRecord, Sighting } from '../store';
 import type { Statements } from './statements';
 import type { StormPolicy } from '../storm';
 import { enqueueAlert } from './sqlite-outbox';
@@ -104,5 +104,9 @@ export class SqliteEdges {
 
   count(): number {
     return this.st.countEdges.get()?.n ?? 0;
+  }
+
+  scopes(): ScopeRecord[] {
+    return this.st.listScopes.all().map((r) => ({ scope: r.scope, firstPointMs: r.first_seen }));
   }
 }

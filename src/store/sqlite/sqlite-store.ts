@@ -18,6 +18,7 @@ import type {
   ObserveOutcome,
   OutboxEntry,
   OutboxStats,
+  ScopeRecord,
   Sighting,
   StoredAlert,
 } from '../store';
@@ -140,6 +141,10 @@ export class SqliteStore implements BaselineStore {
 
   async countEdges(): Promise<number> {
     return this.read('countEdges', (c) => c.edges.count());
+  }
+
+  async listScopes(): Promise<ScopeRecord[]> {
+    return this.read('listScopes', (c) => c.edges.scopes());
   }
 
   async scanEdges(q: EdgeScan): Promise<EdgePage> {

@@ -44,6 +44,7 @@ export interface Statements {
   pruneEdges: Stmt<[beforeMs: number]>;
   deleteEdge: Stmt<KeyParams>;
   countEdges: Stmt<[], { n: number }>;
+  listScopes: Stmt<[], { scope: string; first_seen: number }>;
 
   clearOtherSinks: Stmt<[namesJson: string]>;
   addSink: Stmt<[name: string, nowMs: number]>;
@@ -84,6 +85,7 @@ export function prepareStatements(db: Database.Database): Statements {
     pruneEdges: db.prepare('DELETE FROM edges WHERE last_seen < ?'),
     deleteEdge: db.prepare(`DELETE FROM edges WHERE ${KEY}`),
     countEdges: db.prepare('SELECT count(*) AS n FROM edges'),
+    listScopes: db.prepare('SELECT scope, first_seen FROM scopes ORDER BY scope'),
 
     clearOtherSinks: db.prepare('DELETE FROM sinks WHERE name NOT IN (SELECT value FROM json_each(?))'),
     addSink: db.prepare('INSERT INTO sinks (name, registered_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING'),
