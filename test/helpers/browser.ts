@@ -4,11 +4,11 @@
  * EDGEWATCH_CI=1 a missing one fails (describeWithTool).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
-import { ROOT } from './child-service';
+import { newestMtime, ROOT } from './child-service';
 
 export const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p)) ?? null;
 
@@ -32,19 +32,10 @@ export async function launchBrowser(executablePath: string): Promise<Browser> {
   };
 }
 
-function newest(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-  }
-  return t;
-}
-
 /** Build dist/web (web/build.mjs) unless it is built from the current web/ sources. */
 export function ensureWebBuilt(): void {
   const stamp = join(ROOT, 'dist', '.web-build-stamp');
-  const mark = String(newest(join(ROOT, 'web')));
+  const mark = String(newestMtime(join(ROOT, 'web')));
   if (existsSync(join(ROOT, 'dist/web/index.html')) && existsSync(stamp) && readFileSync(stamp, 'utf8') === mark) return;
   execFileSync(process.execPath, [join(ROOT, 'web/build.mjs')], { cwd: ROOT, stdio: 'pipe' });
   writeFileSync(stamp, mark);

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 export const ROOT = join(__dirname, '../..');
 const STAMP = join(ROOT, 'dist', '.test-build-stamp');
 
-function newestMtime(dir: string): number {
+/** Newest mtime of any file under dir (build stamps). */
+export function newestMtime(dir: string): number {
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, entry.name);
