@@ -8,6 +8,9 @@ export const WEB_DIR = join(__dirname, '..', '..', 'dist', 'web');
 /** Everything the page loads is under this prefix; `/` is its index. */
 export const WEB_PREFIX = '/ui/';
 
+/** The paths that answer the page's index. */
+const INDEX_PATHS = new Set(['/', '/index.html', '/ui', WEB_PREFIX]);
+
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -37,13 +40,13 @@ export class WebAssets {
 
   /** True for the paths the page owns (served without the admin token: the page asks for it). */
   static owns(pathname: string): boolean {
-    return pathname === '/' || pathname === '/index.html' || pathname === '/ui' || pathname.startsWith(WEB_PREFIX);
+    return INDEX_PATHS.has(pathname) || pathname.startsWith(WEB_PREFIX);
   }
 
   /** Answer GET/HEAD of a path `owns` accepted. */
   serve(req: IncomingMessage, res: ServerResponse, pathname: string): void {
     const assets = this.load();
-    const name = pathname === '/' || pathname === '/index.html' || pathname === '/ui' || pathname === '/ui/' ? 'index.html' : pathname.slice(WEB_PREFIX.length);
+    const name = INDEX_PATHS.has(pathname) ? 'index.html' : pathname.slice(WEB_PREFIX.length);
     const asset = assets.get(name);
     if (asset === undefined) {
       const text = assets.size === 0 ? `the web page is not built (no ${this.dir}): run npm run build` : `no route ${pathname}`;
