@@ -62,9 +62,10 @@ async function waitReady(port: number, timeoutMs: number): Promise<void> {
 }
 
 /** The built edgewatch, started as `npm start` starts it, with the given store and webhook. */
-export async function startEdgewatch(store: string, webhookUrl: string, extraEnv: Record<string, string> = {}): Promise<Proc & { grpc: number; admin: number }> {
+export async function startEdgewatch(store: string, webhookUrl: string, extraEnv: Record<string, string> = {}, extraNodeFlags: string[] = []): Promise<Proc & { grpc: number; admin: number }> {
   const [grpc, http, admin] = [await freePort(), await freePort(), await freePort()];
-  const child = spawn(process.execPath, [...serviceNodeFlags(), join(__dirname, '../../bin/edgewatch.js'), 'serve'], {
+  // extraNodeFlags: e.g. --cpu-prof, which NODE_OPTIONS does not take.
+  const child = spawn(process.execPath, [...serviceNodeFlags(), ...extraNodeFlags, join(__dirname, '../../bin/edgewatch.js'), 'serve'], {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: {
       ...process.env,

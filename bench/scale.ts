@@ -17,6 +17,9 @@
  *   BENCH_ROUNDS          interleaved rounds (default 3)
  *   BENCH_INFLIGHT        requests in flight (default 8)
  *   BENCH_RESTART_LIMIT   seconds a restart may take to reach steady throughput (default 90)
+ *   BENCH_SCALE_STALL     0 skips the stall phase (bench/scale-stall.ts: 100-edge page walk of
+ *                         GET /api/v1/edges, export latency while a prune of E / 10 edges runs)
+ *   BENCH_STALL_PAGES, BENCH_STALL_RPS  pages walked (300), paced exports per second (40)
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -31,6 +34,7 @@ import { settle, startEdgewatch, storeOps, tempDbPath, type Proc } from './procs
 import { metricValue, runScaleLoad, timeToSteady, type SteadyResult } from './scale-load';
 import { preload } from './scale-store';
 import { ScaleWorkload } from './scale-workload';
+import { measureStalls, quantile, STALL_PRUNE_INTERVAL } from './scale-stall';
 
 const EDGES = (process.env.BENCH_SCALE_EDGES ?? '2000,1000000').split(',').map(Number);
 const STORES = (process.env.BENCH_SCALE_STORES ?? 'sqlite').split(',');
@@ -39,6 +43,7 @@ const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const INFLIGHT = Number(process.env.BENCH_INFLIGHT ?? 8);
 const RESTART_LIMIT = Number(process.env.BENCH_RESTART_LIMIT ?? 90);
 const CACHE_MAX = String(Math.max(1_000_000, ...EDGES));
+const STALL = process.env.BENCH_SCALE_STALL !== '0';
 
 const rate = (r: LoadResult): number => r.points / r.seconds;
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
@@ -48,6 +53,8 @@ interface Target {
   edges: number;
   store: string;
   url: string;
+  /** Seconds the preload of the store took. */
+  loadS: number;
   env: Record<string, string>;
   workload: ScaleWorkload;
   ew: Proc & { grpc: number; admin: number };
@@ -105,7 +112,8 @@ async function main(): Promise<void> {
       const url = redis ? redis.url : `sqlite:${tempDbPath()}`;
       const loadS = await preload(url, edges / 2, now);
       console.log(`${store}: ${fmt(edges)} edges written in ${loadS.toFixed(1)} s`);
-      const base = { edges, store, url, env: { EDGEWATCH_CACHE_MAX_EDGES: CACHE_MAX }, workload: new ScaleWorkload(edges / 2, now) };
+      const env: Record<string, string> = { EDGEWATCH_CACHE_MAX_EDGES: CACHE_MAX, ...(STALL ? { EDGEWATCH_PRUNE_INTERVAL: STALL_PRUNE_INTERVAL } : {}) };
+      const base = { edges, store, url, loadS, env, workload: new ScaleWorkload(edges / 2, now) };
       const { ew, client } = await start(base, hook);
       await warmed(ew.admin);
       await settle(ew.admin);
@@ -144,6 +152,8 @@ async function main(): Promise<void> {
   }
   console.log(`\nknown-edge cache: ${mem.bytesPerEdge.toFixed(1)} bytes per edge (JS heap + ArrayBuffers) at ${fmt(mem.edges)} edges (bench/cache-memory.ts)`);
 
+  if (STALL) await stallTable(targets);
+
   // Restarts of the largest baseline: stop, start again on the same store, drive the same traffic.
   console.log('\n| store | restart with | edges in store | ready after | warm fill done after | steady (≥ 0.9 × its steady points/s over 2 s) after | store lookups < 1 % of points (over 2 s) after | points/s in each second from the start |');
   console.log('|---|---|---:|---:|---:|---:|---:|---|');
@@ -170,6 +180,20 @@ async function main(): Promise<void> {
   for (const r of redisServers) await r.dispose();
   await clock.stop();
   console.log('\ntargets: at E = cache_max_edges ≥ 0.9 × the points/s at E = 2 k; store ops per watched point ≤ 0.01; ≤ 64 B per cached edge; steady within seconds after a restart with the warm fill');
+}
+
+/** Page walk and export latency with and without a big prune, per target (bench/scale-stall.ts). */
+async function stallTable(targets: Target[]): Promise<void> {
+  const ms = (xs: number[]): string => [0.5, 0.99, 1].map((q) => quantile(xs, q).toFixed(1)).join(' / ');
+  console.log(`\n| store | known edges | GET /api/v1/edges?limit=100&cursor=… p50 / p99 / max ms (pages) | expired edges pruned | prune took | export p50 / p99 / max ms, no prune (requests) | export p50 / p99 / max ms, while pruning (requests) | p99 ratio | sends late or failed (16 in flight) no prune / pruning |`);
+  console.log('|---|---:|---|---:|---:|---|---|---:|---|');
+  for (const t of targets) {
+    const r = await measureStalls(t);
+    const ratio = (quantile(r.during, 0.99) / quantile(r.before, 0.99)).toFixed(2);
+    const took = r.pruneS === null ? 'not seen' : `${r.pruneS.toFixed(1)} s`;
+    console.log(`| ${t.store} | ${fmt(t.edges)} | ${ms(r.pages)} (${r.pages.length}) | ${fmt(r.expired)}${r.overlapped ? ' (prune began during the write)' : ''} | ${took} | ${ms(r.before)} (${r.before.length}) | ${ms(r.during)} (${r.during.length}) | ${ratio} | ${r.late.before} / ${r.late.during} |`);
+  }
+  console.log(`(exports paced at ${process.env.BENCH_STALL_RPS ?? 40} requests/s of 996 Metric messages; pages walked idle, consecutive from the most recent edge)`);
 }
 
 main().then(

@@ -20,9 +20,15 @@ export class Maintenance {
     this.every(this.cfg.pruneIntervalMs, () => this.prune(), 'prune');
   }
 
+  /** Edges pruned since start, counted slice by slice (edgewatch_edges_pruned_total shows a long prune advance). */
+  prunedTotal = 0;
+
   async prune(): Promise<number> {
-    const n = await this.store.prune(this.now() - this.cfg.baselineWindowMs);
-    if (n > 0) this.logger.info({ pruned: n }, 'pruned edges older than the baseline window');
+    const started = performance.now();
+    const n = await this.store.prune(this.now() - this.cfg.baselineWindowMs, (slice) => {
+      this.prunedTotal += slice;
+    });
+    if (n > 0) this.logger.info({ pruned: n, ms: Math.round(performance.now() - started) }, 'pruned edges older than the baseline window');
     return n;
   }
 

@@ -9,6 +9,7 @@ import type { ReloadResult } from './detect/filter-rules-watcher';
 import { OtlpDecoder } from './decode/decoder';
 import { Detector } from './detect/detector';
 import { CacheUpkeep } from './detect/cache-upkeep';
+import { LearningLog } from './detect/learning-log';
 import { createExportHandler } from './ingest';
 import { OtlpGrpcReceiver } from './receiver/otlp-grpc';
 import { OtlpHttpReceiver } from './receiver/otlp-http';
@@ -59,6 +60,7 @@ export class EdgewatchService {
   private readonly admin: AdminServer;
   private readonly maintenance: Maintenance;
   private readonly cacheUpkeep: CacheUpkeep;
+  private readonly learningLog: LearningLog;
   /** Filter rules and storm guard between the detector and the outbox. */
   readonly guards: AlertGuards;
   private readonly sinkNames: string[];
@@ -91,6 +93,8 @@ export class EdgewatchService {
       this.logger,
     );
     this.detector.onAlerts(() => this.dispatcher.notify());
+    this.learningLog = new LearningLog(cfg.learningPeriodMs, this.logger, opts.now);
+    this.detector.onScopeNoted((scope, firstMs, created) => this.learningLog.noted(scope, firstMs, created));
     this.guards = new AlertGuards(cfg, this.detector, this.store, { now: opts.now, notify: () => this.dispatcher.notify() }, this.telemetry, this.logger);
     this.storeInit = new StoreInit(this.store, this.sinkNames, this.logger);
     const ingest = createExportHandler(new OtlpDecoder(cfg), this.detector, this.telemetry);
@@ -112,6 +116,7 @@ export class EdgewatchService {
       this.logger,
     );
     this.maintenance = new Maintenance(this.detector, this.store, cfg, this.logger, opts.now);
+    this.telemetry.counterFrom('edgewatch_edges_pruned', 'Edges pruned (older than the baseline window), counted per slice as a prune runs', () => this.maintenance.prunedTotal);
     this.telemetry.gauge('edgewatch_cache_edges', 'Edges in the known-edge cache', () => [[this.detector.cache.size, {}]]);
     this.cacheUpkeep = new CacheUpkeep(this.detector, cfg, this.telemetry, this.logger);
     this.telemetry.gauge('edgewatch_refresh_pending', 'Last-seen refreshes waiting for the next flush', () => [[this.detector.refreshes.size, {}]]);
@@ -125,6 +130,10 @@ export class EdgewatchService {
     this.storeInit.onReady(() => void this.detector.syncForgets().catch(() => undefined));
     // Refill the cache from the store in the background (cache_warm): steady throughput in seconds, not after one store lookup per edge.
     this.storeInit.onReady(() => this.cacheUpkeep.start());
+    // Clusters still learning from before this start get their "left its learning period" line too.
+    if (this.cfg.learningPeriodMs > 0) {
+      this.storeInit.onReady(() => void this.store.listScopes().then((s) => this.learningLog.resume(s), (err: unknown) => this.logger.warn({ err }, 'could not list clusters for the learning log')));
+    }
     this.maintenance.start();
     this.guards.start();
     this.tls?.start();
@@ -157,6 +166,7 @@ export class EdgewatchService {
     this.tls?.stop();
     this.maintenance.stop();
     this.cacheUpkeep.stop();
+    this.learningLog.stop();
     this.storeInit.stop();
     await this.detector.flush().catch((err: unknown) => this.logger.error({ err }, 'final refresh flush failed'));
     await this.guards.stop();

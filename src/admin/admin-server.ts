@@ -2,11 +2,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Logger } from '../telemetry/logger';
 import type { Telemetry } from '../telemetry/metrics';
 import type { BaselineStore } from '../store/store';
-import { BadQueryError, listEdges } from './api';
+import { BadQueryError } from './api';
+import { chunkSink } from './chunk-sink';
+import { writeEdgesPage } from './edges-page';
 import { listAlerts } from './alerts-api';
 import { TriageApi, type TriageApiOptions } from './triage-api';
 import { closeServer, listen } from './listen';
-import { EdgeQueryError, exportNetworkPolicies, forgetEdges, selectorFromParams } from './edges-admin';
+import { EdgeQueryError, forgetEdges, selectorFromParams, writeNetworkPolicies } from './edges-admin';
 import { bearerCheck } from '../receiver/auth';
 import type { EdgeKey } from '../core/edge';
 import { WebAssets } from './web-assets';
@@ -132,13 +134,18 @@ export class AdminServer {
         return problem === null ? sendJson(res, 200, { status: 'ready', store: this.store.kind }) : sendJson(res, 503, { status: 'not ready', reason: problem });
       }
       case '/api/v1/edges':
+        try {
+          // Streamed: written as read from the store (an error after the first chunk destroys the response).
+          const out = { start: () => res.writeHead(200, { 'Content-Type': 'application/json' }), write: chunkSink(res) };
+          await writeEdgesPage(this.store, url.searchParams, this.opts.baselineScope, Date.now(), out);
+          return void res.end();
+        } catch (err) {
+          if (err instanceof BadQueryError && !res.headersSent) return sendJson(res, 400, { error: err.message });
+          throw err;
+        }
       case '/api/v1/alerts':
         try {
-          const body =
-            url.pathname === '/api/v1/edges'
-              ? await listEdges(this.store, url.searchParams, this.opts.baselineScope, Date.now())
-              : await listAlerts(this.store, url.searchParams, Date.now());
-          return sendJson(res, 200, body);
+          return sendJson(res, 200, await listAlerts(this.store, url.searchParams, Date.now()));
         } catch (err) {
           if (err instanceof BadQueryError) return sendJson(res, 400, { error: err.message });
           throw err;
@@ -147,11 +154,11 @@ export class AdminServer {
         return sendJson(res, 200, await listClusters(this.store, this.opts.learningPeriodMs ?? 0, Date.now()));
       case '/api/v1/networkpolicies':
         try {
-          const yaml = await exportNetworkPolicies(this.store, url.searchParams.get('cluster') ?? undefined, this.opts.baselineScope, Date.now());
-          res.writeHead(200, { 'Content-Type': 'application/yaml; charset=utf-8', 'Content-Length': Buffer.byteLength(yaml) });
-          return void res.end(yaml);
+          const out = { start: () => res.writeHead(200, { 'Content-Type': 'application/yaml; charset=utf-8' }), write: chunkSink(res) };
+          await writeNetworkPolicies(this.store, url.searchParams.get('cluster') ?? undefined, this.opts.baselineScope, Date.now(), out);
+          return void res.end();
         } catch (err) {
-          if (err instanceof EdgeQueryError) return sendJson(res, 400, { error: err.message });
+          if (err instanceof EdgeQueryError && !res.headersSent) return sendJson(res, 400, { error: err.message });
           throw err;
         }
       default:

@@ -1,4 +1,4 @@
-import type { BaselineStore, EdgeQuery } from '../store/store';
+import type { BaselineStore, EdgeQuery, EdgeRecord } from '../store/store';
 import { GLOBAL_SCOPE } from '../core/edge';
 import { parseDuration } from '../config/duration';
 
@@ -21,8 +21,8 @@ export function parseLimit(text: string | null, def: number): number {
   return n;
 }
 
-/** GET /api/v1/edges?cluster=&protocol=&since=&limit= */
-export async function listEdges(store: BaselineStore, params: URLSearchParams, scope: 'cluster' | 'global', now: number): Promise<unknown> {
+/** `cluster=&protocol=&since=&limit=` of GET /api/v1/edges and `edgewatch edges list`. */
+export function edgeQuery(params: URLSearchParams, scope: 'cluster' | 'global', now: number): EdgeQuery {
   const q: EdgeQuery = { limit: parseLimit(params.get('limit'), 1000) };
   const cluster = params.get('cluster');
   if (scope === 'global') q.scope = GLOBAL_SCOPE;
@@ -34,14 +34,16 @@ export async function listEdges(store: BaselineStore, params: URLSearchParams, s
   }
   const since = params.get('since');
   if (since !== null) q.sinceMs = parseSince(since, now);
-  const edges = await store.listEdges(q);
-  return {
-    edges: edges.map((e) => ({
-      cluster: scope === 'global' ? null : e.key.scope,
-      protocol: e.key.protocol,
-      source: e.key.source,
-      dest: e.key.dest,
-      last_seen: new Date(e.lastSeenMs).toISOString(),
-    })),
-  };
+  return q;
+}
+
+/** One edge as the edges API answers it. */
+export function edgeJson(e: EdgeRecord, scope: 'cluster' | 'global'): { cluster: string | null; protocol: string; source: string; dest: string; last_seen: string } {
+  return { cluster: scope === 'global' ? null : e.key.scope, protocol: e.key.protocol, source: e.key.source, dest: e.key.dest, last_seen: new Date(e.lastSeenMs).toISOString() };
+}
+
+/** `edgewatch edges list`: the most recent edges, one answer (the HTTP API pages: edges-page.ts). */
+export async function listEdges(store: BaselineStore, params: URLSearchParams, scope: 'cluster' | 'global', now: number): Promise<unknown> {
+  const edges = await store.listEdges(edgeQuery(params, scope, now));
+  return { edges: edges.map((e) => edgeJson(e, scope)) };
 }

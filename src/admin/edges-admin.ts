@@ -2,7 +2,9 @@ import { STORM_RULE } from '../core/alert';
 import { GLOBAL_SCOPE, type EdgeKey } from '../core/edge';
 import type { Protocol } from '../core/observation';
 import type { BaselineStore } from '../store/store';
-import { networkPoliciesYaml, type NamespaceIndex } from './network-policy';
+import { yieldToIntake } from '../store/prune-slices';
+import type { StreamOut } from './chunk-sink';
+import { PolicyGrouping, policyChunks, type NamespaceIndex } from './network-policy';
 
 /** A request that names no valid edge; the admin API answers 400 with the message. */
 export class EdgeQueryError extends Error {}
@@ -20,6 +22,8 @@ export interface EdgeSelector {
 const NAMESPACE_SCAN_ALERTS = 10_000;
 /** Edges of one cluster exported at most. */
 const EXPORT_MAX_EDGES = 1_000_000;
+/** Edges per scanEdges call of the export. */
+const EXPORT_PAGE = 2000;
 
 function scopeOf(cluster: string | undefined, scope: 'cluster' | 'global', what: string): string {
   if (scope === 'global') return GLOBAL_SCOPE;
@@ -83,10 +87,25 @@ export async function namespaceIndex(store: BaselineStore, cluster: string | nul
   return index;
 }
 
-/** GET /api/v1/networkpolicies?cluster= and `edgewatch edges export`. */
-export async function exportNetworkPolicies(store: BaselineStore, cluster: string | undefined, scope: 'cluster' | 'global', nowMs: number): Promise<string> {
+/**
+ * GET /api/v1/networkpolicies?cluster= and `edgewatch edges export`: the cluster's most recent
+ * EXPORT_MAX_EDGES edges, read in scanEdges pages into a PolicyGrouping (one entry per
+ * destination and source, not the edge records), then the YAML written a policy at a time.
+ * Memory is bounded by the cluster's distinct (destination, source) pairs, at most
+ * EXPORT_MAX_EDGES; the answer itself is never held whole. Nothing is written before the scan
+ * ended, so a bad request or a store failure still gets its own status.
+ */
+export async function writeNetworkPolicies(store: BaselineStore, cluster: string | undefined, scope: 'cluster' | 'global', nowMs: number, out: StreamOut): Promise<void> {
   const s = scopeOf(cluster, scope, 'export network policies');
-  const edges = await store.listEdges({ scope: s, limit: EXPORT_MAX_EDGES });
+  const grouping = new PolicyGrouping();
+  let cursor: string | null | undefined;
+  while (cursor !== null && grouping.edges < EXPORT_MAX_EDGES) {
+    if (cursor !== undefined) await yieldToIntake();
+    const page = await store.scanEdges({ cursor, scope: s, limit: Math.min(EXPORT_PAGE, EXPORT_MAX_EDGES - grouping.edges) });
+    for (const e of page.edges) grouping.add(e);
+    cursor = page.cursor;
+  }
   const namespaces = await namespaceIndex(store, scope === 'global' ? null : s);
-  return networkPoliciesYaml(edges, namespaces, { cluster: scope === 'global' ? (cluster ?? 'all clusters (global scope)') : s, nowMs });
+  out.start();
+  for (const chunk of policyChunks(grouping, namespaces, { cluster: scope === 'global' ? (cluster ?? 'all clusters (global scope)') : s, nowMs })) await out.write(chunk);
 }

@@ -57,8 +57,8 @@ export function createConfiguredSink(sc: SinkConfig, index: number, defaults: Si
       break;
     }
     case 'alertmanager': {
-      const generatorUrl = sc.generatorUrl ?? (defaults.externalUrl === undefined ? undefined : `${defaults.externalUrl.replace(/\/+$/, '')}/api/v1/alerts`);
-      const opts = { severity: sc.severity, labels: sc.labels, generatorUrl };
+      const defaultGeneratorUrl = defaults.externalUrl === undefined ? undefined : `${defaults.externalUrl.replace(/\/+$/, '')}/api/v1/alerts`;
+      const opts = { severity: sc.severity, labels: sc.labels, generatorUrl: sc.generatorUrl, defaultGeneratorUrl };
       sink = new HttpPostSink({
         name,
         url: withPath(sc.url, ALERTMANAGER_PATH, field),

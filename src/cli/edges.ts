@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { BadQueryError, listEdges } from '../admin/api';
-import { EdgeQueryError, exportNetworkPolicies, forgetEdges, parseProtocol } from '../admin/edges-admin';
+import { chunkSink } from '../admin/chunk-sink';
+import { EdgeQueryError, forgetEdges, parseProtocol, writeNetworkPolicies } from '../admin/edges-admin';
 import { EdgewatchError } from '../core/errors';
 import type { CliIo } from './replay';
 import { addStoreFlags, openCliStore, type CliStore } from './store-cli';
@@ -77,5 +78,5 @@ async function forget({ cfg, store }: CliStore, opts: Record<string, unknown>, i
 }
 
 async function exportPolicies({ cfg, store }: CliStore, opts: Record<string, unknown>, io: CliIo): Promise<void> {
-  io.stdout.write(await exportNetworkPolicies(store, text(opts.cluster), cfg.baselineScope, Date.now()));
+  await writeNetworkPolicies(store, text(opts.cluster), cfg.baselineScope, Date.now(), { start: () => undefined, write: chunkSink(io.stdout) });
 }

@@ -78,6 +78,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   opt('severityNewWorkload', 'severity_new_workload', 'enum', 'low', 'Severity of a `new_workload` alert (an end never seen, or first seen within `new_workload_grace`).', SEVERITIES),
   opt('severityCrossNamespaceRaise', 'severity_cross_namespace_raise', 'count', '1', 'Levels a cross-namespace edge\'s severity is raised (up to `critical`; `0`: not at all).'),
   opt('stormMaxAlertsPerMinute', 'storm_max_alerts_per_minute', 'count', '50', 'Storm guard: alerts per cluster per minute at most, across all replicas of one store; further new edges only enter the baseline and one summary alert counts them (`0` disables).'),
-  opt('externalUrl', 'external_url', 'string', undefined, 'Base URL under which people reach the admin API; makes `list_url` of storm summaries and Alertmanager `generatorURL` absolute.'),
+  opt('externalUrl', 'external_url', 'string', undefined, 'Base URL under which people reach the admin port (its web page and API): new-edge alerts gain `url`, the edge on the page (`<external_url>/?cluster=…&sel=…`; no `url` key when unset), and `list_url` of storm summaries and Alertmanager `generatorURL` become absolute.'),
   opt('adminToken', 'admin_token', 'secret', undefined, 'When set, every `/api/v1/*` request (reads too) must carry `Authorization: Bearer <token>`; `/metrics`, `/healthz`, `/readyz` stay open.'),
 ];

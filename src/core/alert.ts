@@ -54,6 +54,8 @@ export interface Alert {
   severity?: Severity;
   context?: AlertContext;
   attributes: Attributes;
+  /** New-edge alerts, only when `external_url` is set: the edge on the web page (core/page-link.ts edgePageUrl). */
+  url?: string;
   /** Storm summaries only: new edges of the window that raised no alert of their own. */
   held_back?: number;
   /** Storm summaries only: held-back edges per protocol. */

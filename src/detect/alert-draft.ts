@@ -1,6 +1,7 @@
 import type { AlertDraft } from '../core/alert';
 import { alertId, type EdgeKey } from '../core/edge';
 import type { Observation } from '../core/observation';
+import { edgePageUrl } from '../core/page-link';
 import type { Assessment } from './alert-context';
 import { RULES, scoreFields } from './rules';
 
@@ -8,6 +9,8 @@ export interface DraftContext {
   baselineWindowMs: number;
   detectionWindowMs: number;
   nowMs: number;
+  /** `external_url`: set, the alert gains `url` (the edge on the page); unset, no `url` key at all. */
+  externalUrl?: string;
 }
 
 /** The alert for `obs` being the first point (at `firstMs`) of a new appearance of `key`; `assessed` adds severity and context. */
@@ -26,5 +29,6 @@ export function buildAlertDraft(key: EdgeKey, obs: Observation, firstMs: number,
     ...scoreFields(spec, ctx),
     ...(assessed === undefined ? {} : { severity: assessed.severity, context: assessed.context }),
     attributes: obs.attributes(),
+    ...(ctx.externalUrl === undefined ? {} : { url: edgePageUrl(ctx.externalUrl, obs.cluster, obs.protocol, obs.source, obs.dest) }),
   };
 }

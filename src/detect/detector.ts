@@ -10,7 +10,7 @@ import { warmCache, type WarmOptions, type WarmResult } from './cache-warmer';
 import { groupAppearances, type Appearance, type TimedPoint } from './appearances';
 import { EdgeCache } from './edge-cache';
 import { ForgetFence } from './forget-fence';
-import { LearningPeriod } from './learning';
+import { LearningPeriod, type ScopeNoted } from './learning';
 import { RefreshBuffer } from './refresh-buffer';
 
 export interface DetectorOptions extends ContextOptions {
@@ -20,6 +20,8 @@ export interface DetectorOptions extends ContextOptions {
   clockSkewMs: number;
   baselineScope: 'cluster' | 'global';
   cacheMaxEdges: number;
+  /** `external_url`: new-edge alerts link to the edge on the page. */
+  externalUrl?: string;
   /** Milliseconds since the epoch; injectable so tests pin every boundary. */
   now?: () => number;
 }
@@ -83,6 +85,11 @@ export class Detector implements Stage<Observation[], DetectResult> {
     this.suppressedListeners.push(listener);
   }
 
+  /** Called when a batch's earliest point of a scope was recorded (the learning log: enters / leaves). */
+  onScopeNoted(listener: ScopeNoted): void {
+    this.learning.onNoted = listener;
+  }
+
   /** Called after a batch enqueued alerts (the dispatcher delivers at once instead of polling). */
   onAlerts(listener: () => void): void {
     this.listeners.push(listener);
@@ -134,7 +141,7 @@ export class Detector implements Stage<Observation[], DetectResult> {
       const reason = this.suppressReason(a, now, assessed[i]);
       reasons.push(reason);
       const s: Sighting = { key: a.key, firstMs: a.firstMs, lastMs: a.lastMs };
-      if (reason === null) s.alert = buildAlertDraft(a.key, a.first, a.firstMs, { baselineWindowMs, detectionWindowMs, nowMs: now }, assessed[i]);
+      if (reason === null) s.alert = buildAlertDraft(a.key, a.first, a.firstMs, { baselineWindowMs, detectionWindowMs, nowMs: now, externalUrl: this.opts.externalUrl }, assessed[i]);
       return s;
     });
     const outcomes = await this.store.observe(sightings, baselineWindowMs, this.storm);

@@ -5,8 +5,13 @@ import type { BaselineStore } from '../store/store';
  * the scope. The first-seen time lives in the store (shared by replicas, kept across restarts);
  * this keeps the answers so the store is asked only when a batch holds an earlier point.
  */
+/** `created`: this note recorded the scope's first point ever, as far as this process can tell. */
+export type ScopeNoted = (scope: string, firstMs: number, created: boolean) => void;
+
 export class LearningPeriod {
   private readonly firstSeen = new Map<string, number>();
+  /** The learning log listens here (src/detect/learning-log.ts). */
+  onNoted: ScopeNoted = () => undefined;
 
   constructor(
     private readonly store: BaselineStore,
@@ -24,6 +29,8 @@ export class LearningPeriod {
         this.store.touchScope(scope, t).then((first) => {
           const cur = this.firstSeen.get(scope);
           this.firstSeen.set(scope, cur === undefined ? first : Math.min(cur, first));
+          // The store kept our point as the earliest of a scope this process never saw: a new cluster.
+          this.onNoted(scope, first, known === undefined && first === t);
         }),
       );
     }

@@ -95,12 +95,18 @@ export interface EdgeScan {
   limit: number;
   /** Only edges last seen at or after this time. */
   sinceMs?: number;
+  /** Only edges of this exact scope (cluster name, or '*' under global scope). */
+  scope?: string;
+  protocol?: 'tcp' | 'udp';
 }
 
 export interface EdgePage {
   /** Most recent last-seen first. */
   edges: EdgeRecord[];
-  /** Pass it to the next call; null when the scan is done (a non-null cursor comes with a non-empty page). */
+  /**
+   * Pass it to the next call; null when the scan is done. A page with a non-null cursor is full
+   * (`limit` edges, filters applied); the page after it may be empty.
+   */
   cursor: string | null;
 }
 
@@ -208,9 +214,11 @@ export interface BaselineStore {
   /**
    * Delete edges last seen before `beforeMs` (and their entries in the alert-context index),
    * finished outbox entries created before it, and storm windows that ended before it (Redis
-   * expires them instead). Returns edges deleted.
+   * expires them instead). Returns edges deleted. Edges go in slices (a bounded number per
+   * transaction or script call, yielding to the event loop between them), so intake is not
+   * stalled by a big prune; `onSlice` is told each slice's count as it is deleted.
    */
-  prune(beforeMs: number): Promise<number>;
+  prune(beforeMs: number, onSlice?: (deleted: number) => void): Promise<number>;
 
   listEdges(query: EdgeQuery): Promise<EdgeRecord[]>;
   countEdges(): Promise<number>;

@@ -69,6 +69,8 @@ export class Telemetry {
     this.requestDuration = m.createHistogram('edgewatch_export_request_duration_seconds', { description: 'OTLP export request latency', ...latency });
     this.cacheLookups = m.createCounter('edgewatch_cache_lookups', { description: 'Known-edge cache lookups, by result' });
     this.forgetsApplied = m.createCounter('edgewatch_forgets_applied', { description: 'Forgets read from the forget log and applied to the known-edge cache, by kind' });
+    // The Prometheus client's standard name, so existing process dashboards find it.
+    this.gauge('process_resident_memory_bytes', 'Resident memory size in bytes', () => [[process.memoryUsage.rss(), {}]]);
   }
 
   /** Register a gauge whose value is read at scrape time. */

@@ -2,6 +2,7 @@ import type { BaselineStore } from '../../src/store/store';
 import { contextConformance } from './context-conformance';
 import { forgetConformance } from './forget-conformance';
 import { leaseConformance } from './lease-conformance';
+import { pruneConformance } from './prune-conformance';
 import { scanConformance } from './scan-conformance';
 import { scopesConformance } from './scopes-conformance';
 import { stormConformance } from './storm-conformance';
@@ -14,4 +15,4 @@ import { triageConformance } from './triage-conformance';
  */
 export type FeatureSuite = (store: () => BaselineStore) => void;
 
-export const FEATURE_SUITES: FeatureSuite[] = [contextConformance, leaseConformance, forgetConformance, scanConformance, stormConformance, triageConformance, scopesConformance];
+export const FEATURE_SUITES: FeatureSuite[] = [contextConformance, leaseConformance, forgetConformance, scanConformance, stormConformance, triageConformance, scopesConformance, pruneConformance];

@@ -1,16 +1,18 @@
 import { edgeId, type EdgeKey } from '../../src/core/edge';
-import type { BaselineStore, EdgeRecord } from '../../src/store/store';
+import type { BaselineStore, EdgeRecord, EdgeScan } from '../../src/store/store';
 import type { FeatureSuite } from './feature-suites';
 import { key, sighting, T0, W } from './store-conformance';
 
 const MIN = 60_000;
 
+type Filters = Pick<EdgeScan, 'scope' | 'protocol'>;
+
 /** Every page of a scan from the start; checks the per-page rules on the way. */
-async function scanAll(store: BaselineStore, limit: number, sinceMs?: number, between?: (page: number, edges: EdgeRecord[]) => Promise<void>): Promise<EdgeRecord[]> {
+async function scanAll(store: BaselineStore, limit: number, sinceMs?: number, between?: (page: number, edges: EdgeRecord[]) => Promise<void>, filters: Filters = {}): Promise<EdgeRecord[]> {
   const out: EdgeRecord[] = [];
   let cursor: string | undefined;
   for (let page = 0; ; page++) {
-    const p = await store.scanEdges({ cursor, limit, sinceMs });
+    const p = await store.scanEdges({ cursor, limit, sinceMs, ...filters });
     expect(p.edges.length).toBeLessThanOrEqual(limit);
     if (p.cursor !== null) expect(p.edges.length).toBeGreaterThan(0);
     out.push(...p.edges);
@@ -67,6 +69,25 @@ export const scanConformance: FeatureSuite = (store) => {
       expectMostRecentFirst(got);
       expect(ids(got)).toEqual(ids(written.filter((e) => e.lastSeenMs >= since)));
       expect(got[got.length - 1].lastSeenMs).toBe(since);
+    });
+
+    it.each<[string, Filters]>([
+      ['scope', { scope: 'prod-us' }],
+      ['protocol', { protocol: 'udp' }],
+      ['scope and protocol', { scope: 'prod-eu', protocol: 'tcp' }],
+      ['a scope with no edges', { scope: 'prod-eu|tcp' }],
+    ])('a %s filter keeps only matching edges, pages full until the last', async (_, filters) => {
+      const written = await writeEdges(store(), 150, (i) => T0 + (i % 11) * 30_000);
+      const since = T0 + 30_000;
+      for (const limit of [1, 9, 200]) {
+        const pages: number[] = [];
+        const got = await scanAll(store(), limit, since, async (_page, sofar) => void pages.push(sofar.length), filters);
+        expectMostRecentFirst(got);
+        const want = written.filter((e) => e.lastSeenMs >= since && (filters.scope === undefined || e.key.scope === filters.scope) && (filters.protocol === undefined || e.key.protocol === filters.protocol));
+        expect(ids(got)).toEqual(ids(want));
+        // Every page but the last is full: a filtered page reads on rather than coming short.
+        pages.forEach((n, i) => expect(n).toBe((i + 1) * limit));
+      }
     });
 
     it('edges changed during the scan never repeat an edge, and every unchanged edge still comes once', async () => {

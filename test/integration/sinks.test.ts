@@ -56,6 +56,10 @@ test('a TCP edge in prod-eu reaches Slack, Splunk HEC and Alertmanager, each in 
   await send('prod-eu', [{ src: 'frontend', dst: 'payments', ns: 'shop' }]);
   const alert = await alertOf('frontend');
   await Promise.all([slack, hec, am].map((rx) => rx.waitUntil(() => hit(rx, alert.id) !== undefined, 5000, 'alert')));
+  // external_url is set: the generic webhook's alert links to the edge on the page (cluster and sel= as the page reads them).
+  const pageUrl = 'https://edgewatch.example.com/?cluster=prod-eu&sel=tcp%7Cfrontend%7Cpayments';
+  expect(alert.url).toBe(pageUrl);
+  expect(new URL(pageUrl).searchParams.get('sel')).toBe('tcp|frontend|payments');
 
   const s = hit(slack, alert.id) as ReceivedRequest;
   expect(s.method).toBe('POST');
@@ -65,7 +69,8 @@ test('a TCP edge in prod-eu reaches Slack, Splunk HEC and Alertmanager, each in 
   // Both workloads are new to this service's baseline: a new_workload edge, severity low (its colour on the attachment).
   expect(msg.text).toBe('Kubernetes newly seen TCP edge in kubernetes cluster prod-eu: shop/frontend → shop/payments (TCP) · low severity, new_workload');
   expect((s.json as { attachments: Array<{ color: string }> }).attachments.map((x) => x.color)).toEqual(['#2EB67D']);
-  expect(msg.blocks.map((b) => b.type)).toEqual(['header', 'section', 'section', 'context']);
+  expect(msg.blocks.map((b) => b.type)).toEqual(['header', 'section', 'section', 'actions', 'context']);
+  expect((msg.blocks[3] as unknown as { elements: Array<{ type: string; url: string }> }).elements).toEqual([expect.objectContaining({ type: 'button', url: pageUrl })]);
   expect(msg.blocks[0].text?.text).toBe('Kubernetes newly seen TCP edge');
   expect(msg.blocks[1].text?.text).toBe('`frontend` (namespace `shop`) → `payments` (namespace `shop`) over TCP');
   const fields = msg.blocks[2].fields?.map((f) => f.text) ?? [];
@@ -99,6 +104,7 @@ test('a TCP edge in prod-eu reaches Slack, Splunk HEC and Alertmanager, each in 
     first_seen: alert.first_seen,
     severity: 'low',
     context: alert.context,
+    url: pageUrl,
   });
 
   const a = hit(am, alert.id) as ReceivedRequest;
@@ -117,9 +123,10 @@ test('a TCP edge in prod-eu reaches Slack, Splunk HEC and Alertmanager, each in 
     source_namespace: 'shop',
     dest_namespace: 'shop',
   });
-  expect(list[0].annotations).toMatchObject({ summary: alert.title, alert_id: alert.id, risk_score: '25' });
+  expect(list[0].annotations).toMatchObject({ summary: alert.title, alert_id: alert.id, risk_score: '25', url: pageUrl });
   expect(list[0].startsAt).toBe(alert.first_seen);
-  expect(list[0].generatorURL).toBe('https://edgewatch.example.com/api/v1/alerts');
+  // No generator_url on the sink: the edge on the page (external_url + /api/v1/alerts only for alerts without a url).
+  expect(list[0].generatorURL).toBe(pageUrl);
 });
 
 test('per-sink filters: Slack takes only TCP, Splunk only prod-*; a filtered sink acknowledges without sending', async () => {

@@ -210,4 +210,30 @@ describeWithTool('chromium', CHROMIUM, 'web page in headless Chromium', (chromiu
       await redis.dispose();
     }
   });
+
+  test('above 300 workloads namespaces start collapsed; a click on one expands it (its workloads appear)', async () => {
+    // Namespaces come from the alerts, so no storm cap: every edge raises its own.
+    const ew = await startService({ store: 'memory:', stormMaxAlertsPerMinute: 0 });
+    running.push(ew);
+    const namespaces = ['coll-a', 'coll-b', 'coll-c', 'coll-d'];
+    const edges: FixtureEdge[] = namespaces.flatMap((ns) => Array.from({ length: 40 }, (_, i) => ({ src: `${ns}-client-${i}`, dst: `${ns}-server-${i}`, ns })));
+    for (let i = 0; i < edges.length; i += 80) await send(ew, edges.slice(i, i + 80));
+    const allAlerts = async (): Promise<unknown[]> => (JSON.parse((await httpRequest(ew.ports.admin, 'GET', '/api/v1/alerts?limit=1000')).body.toString('utf8')) as { alerts: unknown[] }).alerts;
+    expect((await until(allAlerts, (l) => l.length === 160)).length).toBe(160);
+
+    const { page, errors } = await open(browser, ew, `/?cluster=${CLUSTER}`);
+    const collapsedAt = async (): Promise<Record<string, { x: number; y: number }>> => JSON.parse((await page.locator('#map').getAttribute('data-collapsed')) ?? '{}') as Record<string, { x: number; y: number }>;
+    const at = await until(collapsedAt, (c) => Object.keys(c).sort().join() === namespaces.join());
+    expect(Object.keys(at).sort()).toEqual(namespaces);
+    expect(await page.locator('#map').getAttribute('data-workloads')).toBe('0');
+
+    // A real click where cytoscape drew the namespace.
+    const box = await page.locator('#map').boundingBox();
+    if (box === null) throw new Error('the map has no box');
+    await page.mouse.click(box.x + at['coll-b'].x, box.y + at['coll-b'].y);
+    const after = await until(collapsedAt, (c) => !('coll-b' in c));
+    expect(Object.keys(after).sort()).toEqual(['coll-a', 'coll-c', 'coll-d']);
+    expect(await page.locator('#map').getAttribute('data-workloads')).toBe('80');
+    expect(errors).toEqual([]);
+  });
 });

@@ -1,4 +1,5 @@
 import { askToken, forgetToken, storedToken } from './auth';
+import { readEdgePages, type EdgesPage } from './edge-pages';
 import type { AlertJson, ClustersJson, EdgeJson } from './types';
 
 /** The store or the service did not answer: the page shows a banner and keeps trying. */
@@ -31,8 +32,16 @@ export async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
   }
 }
 
-export const listEdges = (cluster: string, limit: number): Promise<{ edges: EdgeJson[] }> =>
-  api(`/api/v1/edges?${new URLSearchParams(cluster === '' ? { limit: String(limit) } : { cluster, limit: String(limit) })}`);
+/** A cluster's edges (every cluster's with `cluster` ''), read in pages, at most `max`. */
+export async function listEdges(cluster: string, max: number): Promise<{ edges: EdgeJson[] }> {
+  const edges = await readEdgePages((limit, cursor) => {
+    const q = new URLSearchParams({ limit: String(limit) });
+    if (cluster !== '') q.set('cluster', cluster);
+    if (cursor !== null) q.set('cursor', cursor);
+    return api<EdgesPage>(`/api/v1/edges?${q}`);
+  }, max);
+  return { edges };
+}
 
 export const listClusters = (): Promise<ClustersJson> => api('/api/v1/clusters');
 

@@ -70,7 +70,22 @@ export class EdgeMap {
     }
     this.el.dataset.edges = String(edges.length);
     this.el.dataset.highlighted = edges.filter((e) => e.isNew || e.hasOpenAlert).map((e) => e.id).join(' ');
+    this.exposeNamespaces();
     this.el.dataset.ready = '1';
+  }
+
+  /**
+   * For tests (the canvas is opaque to them): the collapsed namespaces with the rendered position
+   * of each (container pixels, where a click expands it), and how many workload nodes are drawn.
+   */
+  private exposeNamespaces(): void {
+    const at: Record<string, { x: number; y: number }> = {};
+    this.cy.nodes('.collapsed').forEach((n) => {
+      const p = n.renderedPosition();
+      at[n.data('ns') as string] = { x: Math.round(p.x), y: Math.round(p.y) };
+    });
+    this.el.dataset.collapsed = JSON.stringify(at);
+    this.el.dataset.workloads = String(this.cy.nodes('[workload]').length);
   }
 
   select(id: string): void {

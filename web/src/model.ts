@@ -1,9 +1,11 @@
+import { edgeSel } from '../../src/core/page-link';
 import type { AlertJson, EdgeJson } from './types';
 
 /** Storm summaries name no single edge. */
 const STORM_RULE = 'kubernetes_newly_seen_edge_storm';
 
-export const edgeId = (protocol: string, source: string, dest: string): string => `${protocol}|${source}|${dest}`;
+/** The edge's `sel=` value, the same function that builds the alert's `url`. */
+export const edgeId = edgeSel;
 
 export interface EdgeView extends EdgeJson {
   id: string;

@@ -10,7 +10,10 @@ export interface AlertmanagerOptions {
   severity?: string;
   /** Extra labels on every alert (team, routing keys); never override the built-in ones. */
   labels?: Record<string, string>;
+  /** The sink's `generator_url`: every alert's generatorURL. */
   generatorUrl?: string;
+  /** When the sink sets none: the alert's own `url` (the edge on the page) first, else this (external_url + /api/v1/alerts). */
+  defaultGeneratorUrl?: string;
 }
 
 /** One element of the `postableAlerts` array of Alertmanager's v2 API. */
@@ -49,6 +52,7 @@ export function postableAlert(a: Alert, opts: AlertmanagerOptions): PostableAler
       `${a.source.workload}${ns(a.source.namespace)} talked to ${a.dest.workload}${ns(a.dest.namespace)} over ${(a.protocol ?? '').toUpperCase()} ` +
       `for the first time in ${Math.round(a.baseline_window_s / 86_400)} days (cluster ${a.cluster}).`;
     annotations.previous_seen = a.previous_seen ?? 'never';
+    if (a.url !== undefined) annotations.url = a.url;
     if (a.context !== undefined) {
       // The kind is what a route or inhibition names (page on new_path, not on a rollout); the rest is detail.
       labels.kind = a.context.kind;
@@ -62,7 +66,8 @@ export function postableAlert(a: Alert, opts: AlertmanagerOptions): PostableAler
   annotations.risk_score = String(a.risk_score);
   if (a.mitre_attack.length > 0) annotations.mitre_attack = a.mitre_attack.join(',');
   const out: PostableAlert = { labels, annotations, startsAt: a.first_seen };
-  if (opts.generatorUrl !== undefined) out.generatorURL = opts.generatorUrl;
+  const generator = opts.generatorUrl ?? a.url ?? opts.defaultGeneratorUrl;
+  if (generator !== undefined) out.generatorURL = generator;
   return out;
 }
 

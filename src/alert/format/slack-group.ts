@@ -1,7 +1,7 @@
 import { SEVERITIES, type Alert, type Severity } from '../../core/alert';
 import { groupValue, type AlertGroup } from '../alert-group';
 import { groupRequest, type RenderedRequest } from '../http-sink';
-import { code, endpoint, escapeMrkdwn, header, plainEndpoint, renderSlack, SEVERITY_COLORS, type Block, type SlackAttachment, type SlackMessage } from './slack';
+import { code, endpoint, escapeMrkdwn, header, mrkdwnLink, plainEndpoint, renderSlack, SEVERITY_COLORS, type Block, type SlackAttachment, type SlackMessage } from './slack';
 
 /** Edges listed by name; the rest are counted ("and 12 more"), so a rollout stays one short message. */
 export const SLACK_GROUP_LIST_MAX = 20;
@@ -30,7 +30,8 @@ function edgeLine(a: Alert, group: AlertGroup): string {
   const proto = (a.protocol ?? '').toUpperCase();
   const edge = bySource ? `→ ${endpoint(a.dest)}` : byDest ? `${endpoint(a.source)} →` : `${endpoint(a.source)} → ${endpoint(a.dest)}`;
   const extras = [groupValue(a, 'context.kind'), groupValue(a, 'severity')].filter((s) => s !== '').map(escapeMrkdwn);
-  return `• ${edge}${proto ? ` over ${proto}` : ''}${extras.length > 0 ? ` · ${extras.join(' · ')}` : ''}`;
+  const link = a.url === undefined ? '' : ` · ${mrkdwnLink(a.url, 'map')}`;
+  return `• ${edge}${proto ? ` over ${proto}` : ''}${extras.length > 0 ? ` · ${extras.join(' · ')}` : ''}${link}`;
 }
 
 function intro(group: AlertGroup): string {

@@ -13,7 +13,16 @@ interface TextObject {
 export type Block =
   | { type: 'header'; text: TextObject }
   | { type: 'section'; text?: TextObject; fields?: TextObject[] }
-  | { type: 'context'; elements: TextObject[] };
+  | { type: 'context'; elements: TextObject[] }
+  | { type: 'actions'; elements: ButtonElement[] };
+
+/** A link button (Block Kit): Slack opens `url`; the app gets an interaction it may ignore. */
+export interface ButtonElement {
+  type: 'button';
+  text: TextObject;
+  url: string;
+  action_id: string;
+}
 
 /** A secondary attachment: the coloured bar beside its blocks (the alert's severity). */
 export interface SlackAttachment {
@@ -99,11 +108,22 @@ function edgeMessage(a: Alert): SlackMessage {
           field('Previously seen', a.previous_seen === null ? 'never (in the baseline window)' : when(a.previous_seen)),
         ],
       },
+      ...(a.url === undefined ? [] : [openButton(a.url)]),
       context(a),
     ],
   };
   if (a.context !== undefined && a.severity !== undefined) message.attachments = [contextAttachment(a.context, a.severity)];
   return message;
+}
+
+/** The alert's `url` (external_url set) as a button: the edge on the web page. */
+function openButton(url: string): Block {
+  return { type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: 'Open on the edge map', emoji: false }, url, action_id: 'edgewatch_open_edge' }] };
+}
+
+/** `<url|text>`: a `|` or `>` in the URL would end it early (page URLs percent-encode theirs). */
+export function mrkdwnLink(url: string, text: string): string {
+  return `<${escapeMrkdwn(url).replace(/\|/g, '%7C')}|${escapeMrkdwn(text)}>`;
 }
 
 /** What the baseline knew about both ends, beside a bar in the severity's colour. */

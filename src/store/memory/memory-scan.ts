@@ -17,7 +17,7 @@ export function scanRows(rows: Iterable<{ key: EdgeKey; lastSeenMs: number }>, q
   const since = q.sinceMs ?? -Infinity;
   const hits: { id: string; key: EdgeKey; lastSeenMs: number }[] = [];
   for (const r of rows) {
-    if (r.lastSeenMs < since) continue;
+    if (r.lastSeenMs < since || (q.scope !== undefined && r.key.scope !== q.scope) || (q.protocol !== undefined && r.key.protocol !== q.protocol)) continue;
     const id = edgeId(r.key);
     if (after && !before(after[0], after[1], r.lastSeenMs, id)) continue;
     hits.push({ id, key: r.key, lastSeenMs: r.lastSeenMs });

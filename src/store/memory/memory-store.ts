@@ -24,6 +24,7 @@ import { MemoryForgetLog } from './memory-forget-log';
 import { MemoryEdgeIndex } from './memory-edge-index';
 import { MemoryOutbox } from './memory-outbox';
 import { scanRows } from './memory-scan';
+import { PRUNE_SLICE_EDGES, yieldToIntake } from '../prune-slices';
 import { MemoryTriage } from './memory-triage';
 import { MemoryLeases } from './memory-leases';
 import { MemoryStorm } from './memory-storm';
@@ -119,16 +120,28 @@ export class MemoryStore implements BaselineStore {
     return first;
   }
 
-  async prune(beforeMs: number): Promise<number> {
+  async prune(beforeMs: number, onSlice?: (deleted: number) => void): Promise<number> {
     this.check();
     let deleted = 0;
+    let slice = 0;
+    let seen = 0;
+    // A Map iterator stays valid across the yields: rows deleted meanwhile are skipped, added ones visited.
     for (const [id, row] of this.edges) {
       if (row.lastSeenMs < beforeMs) {
         this.edges.delete(id);
         this.index.remove(row.key);
-        deleted += 1;
+        slice += 1;
+      }
+      if (++seen % PRUNE_SLICE_EDGES === 0) {
+        deleted += slice;
+        if (slice > 0) onSlice?.(slice);
+        slice = 0;
+        await yieldToIntake();
+        this.check();
       }
     }
+    deleted += slice;
+    if (slice > 0) onSlice?.(slice);
     this.outbox.prune(beforeMs);
     this.storm.prune(beforeMs);
     this.triage.retainStates((id) => this.outbox.has(id));

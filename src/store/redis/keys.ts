@@ -20,8 +20,9 @@
  *   {ew:N}:counts       HASH    p:<sink> -> pending deliveries, f:<sink> -> failed deliveries kept
  *   {ew:N}:storm-parked HASH    storm guard, in the EDGE's shard: alert id -> park record (JSON:
  *                               draft, prev, created, sinks, cluster, protocol, window, window_ms,
- *                               max, parked_at) of a new edge's alert waiting for its cluster's
- *                               decision (redis-storm.ts); gone once decided
+ *                               max, parked_at; no draft when parked in a window seen spent) of
+ *                               a new edge's alert waiting for its cluster's decision
+ *                               (redis-storm.ts); gone once decided
  *   {ew:N}:storm-parked-at ZSET alert id -> parked at (ms, server clock): the sweeper's index
  *   {ew:C}:storm:<start>:<cluster>  HASH  storm window of a cluster from <start> (ms), in the
  *                               cluster's counter shard C = shard of the cluster name: end (ms),

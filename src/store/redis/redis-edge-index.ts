@@ -100,7 +100,7 @@ export async function deindexEdges(client: RedisClient, keys: RedisKeys, edges: 
  * that the next prune finds again, never index entries without an edge; an edge refreshed in
  * between stays, though out of the index (its context then counts one peer less: harmless).
  */
-export async function pruneIndexedEdges(client: RedisClient, keys: RedisKeys, shard: number, beforeMs: number, page: number): Promise<number> {
+export async function pruneIndexedEdges(client: RedisClient, keys: RedisKeys, shard: number, beforeMs: number, page: number, onSlice?: (deleted: number) => void): Promise<number> {
   const edgesKey = keys.shard(shard).edges;
   let deleted = 0;
   for (;;) {
@@ -115,7 +115,9 @@ export async function pruneIndexedEdges(client: RedisClient, keys: RedisKeys, sh
       }
     }
     await deindexEdges(client, keys, parsed);
-    deleted += asNumber(await client.ewPruneEdgesV1(edgesKey, beforeMs, ...members), 'prune');
+    const n = asNumber(await client.ewPruneEdgesV1(edgesKey, beforeMs, ...members), 'prune');
+    deleted += n;
+    if (n > 0) onSlice?.(n);
     if (members.length < page) break;
   }
   return deleted;

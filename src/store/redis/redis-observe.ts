@@ -1,5 +1,5 @@
 import type { ObserveOutcome, Sighting } from '../store';
-import type { StormPolicy } from '../storm';
+import { stormWindowStart, type StormPolicy } from '../storm';
 import { edgeMember, shardOf, type RedisKeys } from './keys';
 import type { RedisOutbox } from './redis-outbox';
 import type { Parked, RedisStorm } from './redis-storm';
@@ -19,11 +19,13 @@ interface Enqueued {
 }
 
 /**
- * observe() on Redis: one ewObserveV2 call per shard touched (chunks of a shard run in order, so
+ * observe() on Redis: one ewObserveV3 call per shard touched (chunks of a shard run in order, so
  * a key seen twice in a batch is new then known). Then each enqueued alert claims its id in
  * alert-owner: a second entry with an id enqueued in another shard is taken back (retract.lua).
  * With a storm policy, new edges' alerts are parked by the script and decided by `storm`
- * (steps 2 and 3, redis-storm.ts) before this returns.
+ * (steps 2 and 3, redis-storm.ts) before this returns. Once a cluster's current window is known
+ * to be spent, its alerts are parked without their drafts (no JSON built or sent: a first deploy
+ * holds back nearly all of its new edges).
  */
 export async function observeBatch(
   client: RedisClient,
@@ -46,6 +48,9 @@ export async function observeBatch(
     else byShard.set(shard, [i]);
   });
   const outcomes: ObserveOutcome[] = new Array(sightings.length);
+  // Sightings whose cluster's window (on this clock) a budget call found spent: held back for sure.
+  const spentAt = policy ? stormWindowStart(now, policy.windowMs) : -1;
+  const light = policy ? sightings.map((s) => s.alert !== undefined && storm.spentWindow(s.alert.cluster, policy) === spentAt) : [];
   const enqueued: Enqueued[] = [];
   const parked: Array<Parked & { index: number }> = [];
 
@@ -54,12 +59,20 @@ export async function observeBatch(
       const k = keys.shard(shard);
       for (let c = 0; c < indices.length; c += OBSERVE_CHUNK) {
         const chunk = indices.slice(c, c + OBSERVE_CHUNK);
-        const argv: (string | number)[] = [windowMs, now, sinksJson, policy?.maxPerWindow ?? 0, policy?.windowMs ?? 0];
-        for (const i of chunk) {
-          const s = sightings[i];
-          argv.push(members[i], s.firstMs, s.lastMs, s.alert?.id ?? '', s.alert ? JSON.stringify(s.alert) : '', s.alert?.cluster ?? '', s.key.protocol);
-        }
-        const reply = asArray(await client.ewObserveV2(k.edges, k.outbox, k.alertIds, k.deliveries, k.counts, k.stormParked, k.stormParkedAt, ...argv), 'observe');
+        const call = (lightOk: boolean): Promise<unknown> => {
+          const lit = lightOk && chunk.some((i) => light[i]);
+          const argv: (string | number)[] = [windowMs, now, sinksJson, policy?.maxPerWindow ?? 0, policy?.windowMs ?? 0, lit ? spentAt : ''];
+          for (const i of chunk) {
+            const s = sightings[i];
+            const draft = !s.alert || (lit && light[i]) ? '' : JSON.stringify(s.alert);
+            argv.push(members[i], s.firstMs, s.lastMs, s.alert?.id ?? '', draft, s.alert?.cluster ?? '', s.key.protocol);
+          }
+          return client.ewObserveV3(k.edges, k.outbox, k.alertIds, k.deliveries, k.counts, k.stormParked, k.stormParkedAt, ...argv);
+        };
+        let raw = await call(true);
+        // The server's window is not the one seen spent (clock skew, a boundary): nothing was written.
+        if (Array.isArray(raw) && raw.length === 1 && raw[0] === 'redo') raw = await call(false);
+        const reply = asArray(raw, 'observe');
         chunk.forEach((i, j) => {
           const [isNew, prev, seen, entryId, parkWindow, parkedAt] = reply.slice(REPLY_WIDTH * j, REPLY_WIDTH * j + REPLY_WIDTH).map((v) => asString(v, 'observe'));
           outcomes[i] = { isNew: isNew === '1', previousSeenMs: optionalMs(prev), lastSeenMs: Number(seen), alerted: entryId !== '' };

@@ -140,9 +140,9 @@ export class RedisStore implements BaselineStore {
     return this.run('touchScope', async () => asNumber(await this.client.ewTouchScopeV1(this.keys.shard(shardOf(scope)).scopes, scope, pointMs), 'touchScope'));
   }
 
-  prune(beforeMs: number): Promise<number> {
+  prune(beforeMs: number, onSlice?: (deleted: number) => void): Promise<number> {
     return this.run('prune', async () => {
-      const perShard = await Promise.all(this.keys.all().map((k) => this.pruneShard(k.shard, beforeMs)));
+      const perShard = await Promise.all(this.keys.all().map((k) => this.pruneShard(k.shard, beforeMs, onSlice)));
       // Parks a crash left while nobody sweeps (the storm guard turned off since) are finished
       // here: each park carries its cap and window, so no policy is needed.
       await this.storm.sweep(PARK_ABANDONED_MS);
@@ -265,14 +265,16 @@ export class RedisStore implements BaselineStore {
   }
 
   /** One outbox page per call, so no script blocks Redis for long; alert-owner records follow. */
-  private async pruneShard(shard: number, beforeMs: number): Promise<number> {
+  private async pruneShard(shard: number, beforeMs: number, onSlice?: (deleted: number) => void): Promise<number> {
     const k = this.keys.shard(shard);
     let cursor = '';
     // Edges with their index entries first; ewPruneV1's own edge deletion then finds (almost) none.
-    let edges = await pruneIndexedEdges(this.client, this.keys, shard, beforeMs, this.pruneBatch);
+    let edges = await pruneIndexedEdges(this.client, this.keys, shard, beforeMs, this.pruneBatch, onSlice);
     do {
       const reply = asArray(await this.client.ewPruneV1(k.edges, k.outbox, k.alertIds, k.deliveries, k.counts, beforeMs, cursor, this.pruneBatch), 'prune');
-      edges += asNumber(reply[0], 'prune');
+      const raced = asNumber(reply[0], 'prune');
+      edges += raced;
+      if (raced > 0) onSlice?.(raced);
       cursor = asString(reply[1], 'prune');
       const gone = reply.slice(2).map((v) => asString(v, 'prune')).filter((id) => id !== '');
       await Promise.all(gone.map((id) => this.client.hdel(this.keys.shard(shardOf(id)).alertOwner, id)));

@@ -22,7 +22,7 @@
  */
 import type { AlertDraft } from '../../core/alert';
 import type { Protocol } from '../../core/observation';
-import { STORM_RETAIN_MS, stormWindowStart, type StormSummaryBuilder, type StormSweepResult } from '../storm';
+import { STORM_RETAIN_MS, stormWindowStart, type StormPolicy, type StormSummaryBuilder, type StormSweepResult } from '../storm';
 import { shardOf, type RedisKeys } from './keys';
 import type { RedisOutbox } from './redis-outbox';
 import { asArray, asString } from './replies';
@@ -56,6 +56,9 @@ const SUMMARY_ATTEMPTS = 3;
 type OwnAlertId = (shard: number, entryId: string, alertId: string) => Promise<boolean>;
 
 export class RedisStorm {
+  /** Per cluster, cap and window length: the latest window a budget call held an alert back in (spent). */
+  private readonly spent = new Map<string, number>();
+
   constructor(
     private readonly client: RedisClient,
     private readonly keys: RedisKeys,
@@ -63,6 +66,15 @@ export class RedisStorm {
     /** Claims an enqueued alert id in alert-owner (false: owned elsewhere, entry taken back). */
     private readonly ownAlertId: OwnAlertId,
   ) {}
+
+  /**
+   * The start of the latest window of `cluster` (under `policy`) in which a budget call held an
+   * alert back: its granted count had reached the cap, and it only grows, so every later alert
+   * parked in that window is held back (observe parks those without their drafts).
+   */
+  spentWindow(cluster: string, policy: StormPolicy): number | undefined {
+    return this.spent.get(`${policy.maxPerWindow}|${policy.windowMs}|${cluster}`);
+  }
 
   /** Steps 2 and 3 for `parked`; results by alert id. */
   async decide(parked: Parked[]): Promise<Map<string, ParkResult>> {
@@ -190,7 +202,11 @@ export class RedisStorm {
           chunk.forEach((p, j) => {
             const d = asString(reply[j], 'storm budget');
             if (d === 'alert') decisions.set(p.alertId, 'alert');
-            else if (d.startsWith('held')) decisions.set(p.alertId, 'held');
+            else if (d.startsWith('held')) {
+              decisions.set(p.alertId, 'held');
+              const key = `${max}|${windowMs}|${cluster}`;
+              if ((this.spent.get(key) ?? -Infinity) < w) this.spent.set(key, w);
+            }
           });
         }
       }),

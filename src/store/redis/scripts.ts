@@ -10,7 +10,7 @@ type Arg = string | number;
  * contract, bump its name, and replicas of two releases never call each other's script.
  */
 export interface ScriptCommands {
-  ewObserveV2(edges: string, outbox: string, alertIds: string, deliveries: string, counts: string, parked: string, parkedAt: string, ...argv: Arg[]): Promise<unknown>;
+  ewObserveV3(edges: string, outbox: string, alertIds: string, deliveries: string, counts: string, parked: string, parkedAt: string, ...argv: Arg[]): Promise<unknown>;
   ewEnqueueV1(outbox: string, alertIds: string, deliveries: string, counts: string, alertOwner: string, nowMs: Arg, sinksJson: string, alertId: string, draft: string, shard: Arg): Promise<unknown>;
   ewRetractV1(outbox: string, alertIds: string, deliveries: string, counts: string, entryId: string, alertId: string): Promise<unknown>;
   ewTouchScopeV1(scopes: string, scope: string, pointMs: Arg): Promise<unknown>;
@@ -39,7 +39,7 @@ export type RedisClient = (Redis | Cluster) & ScriptCommands;
 
 /** `keys` undefined: the call passes the number of keys first. */
 const SCRIPTS: { name: keyof ScriptCommands; file: string; keys?: number }[] = [
-  { name: 'ewObserveV2', file: 'observe.lua', keys: 7 },
+  { name: 'ewObserveV3', file: 'observe.lua', keys: 7 },
   { name: 'ewEnqueueV1', file: 'enqueue.lua', keys: 5 },
   { name: 'ewRetractV1', file: 'retract.lua', keys: 4 },
   { name: 'ewTouchScopeV1', file: 'touch-scope.lua', keys: 1 },

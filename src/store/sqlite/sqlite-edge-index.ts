@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { EdgeKey } from '../../core/edge';
 import { assembleFacts, edgeEnds, endOps, otherProtocol, type EndFacts, type EndOp } from '../edge-ends';
 import type { EdgeFacts, Sighting } from '../store';
+import { PRUNE_SLICE_SQL } from './statements';
 
 type Stmt<P extends unknown[], R = unknown> = Database.Statement<P, R>;
 /** A workload's end of one edge; d1 = d2 except for a self-loop, which is both directions. */
@@ -21,7 +22,8 @@ export class SqliteEdgeIndex {
     hasMember: Stmt<[scope: string, workload: string, protocol: string, dir: string, peer: string], { one: number }>;
     record: Stmt<[scope: string, workload: string, protocol: string, dir: string, peer: string, first: number]>;
     remove: Stmt<[scope: string, workload: string, protocol: string, dir: string, peer: string]>;
-    prune: Stmt<[{ before: number }]>;
+    pruneSources: Stmt<[{ before: number; slice: number }]>;
+    pruneDests: Stmt<[{ before: number; slice: number }]>;
   };
 
   constructor(db: Database.Database) {
@@ -33,12 +35,10 @@ export class SqliteEdgeIndex {
          ON CONFLICT (scope, workload, protocol, dir, peer) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen)`,
       ),
       remove: db.prepare('DELETE FROM edge_ends WHERE scope = ? AND workload = ? AND protocol = ? AND dir = ? AND peer = ?'),
-      // Both ends of every edge prune is about to delete (edges_last_seen finds them; the PK the rows).
-      prune: db.prepare(
-        `DELETE FROM edge_ends WHERE (scope, workload, protocol, dir, peer) IN (
-           SELECT scope, source, protocol, '>', dest FROM edges WHERE last_seen < @before
-           UNION ALL SELECT scope, dest, protocol, '<', source FROM edges WHERE last_seen < @before)`,
-      ),
+      // The ends of the edges the slice of prune is about to delete (edges_last_seen finds them;
+      // the PK the rows). One statement per end: with a UNION in the IN, SQLite scans edge_ends.
+      pruneSources: db.prepare(`DELETE FROM edge_ends WHERE (scope, workload, protocol, dir, peer) IN (SELECT scope, source, protocol, '>', dest FROM (${PRUNE_SLICE_SQL}))`),
+      pruneDests: db.prepare(`DELETE FROM edge_ends WHERE (scope, workload, protocol, dir, peer) IN (SELECT scope, dest, protocol, '<', source FROM (${PRUNE_SLICE_SQL}))`),
     };
   }
 
@@ -47,9 +47,10 @@ export class SqliteEdgeIndex {
     return assembleFacts(sightings.length, ops, ops.map((op) => this.apply(op)));
   }
 
-  /** Before the edges older than `beforeMs` are deleted, in the same transaction. */
-  prune(beforeMs: number): void {
-    this.st.prune.run({ before: beforeMs });
+  /** Before the slice of edges older than `beforeMs` is deleted (SqliteEdges.pruneSlice), in the same transaction. */
+  prune(beforeMs: number, slice: number): void {
+    this.st.pruneSources.run({ before: beforeMs, slice });
+    this.st.pruneDests.run({ before: beforeMs, slice });
   }
 
   forget(key: EdgeKey): void {

@@ -5,7 +5,7 @@ import type { EdgeQuery, EdgeRecord, EdgeRefresh, ObserveOutcome, ScopeRecord, S
 import type { Statements } from './statements';
 import type { StormPolicy } from '../storm';
 import { enqueueAlert } from './sqlite-outbox';
-import type { SqliteStorm } from './sqlite-storm';
+import { StormBatch, type SqliteStorm } from './sqlite-storm';
 
 interface EdgeListRow {
   scope: string;
@@ -33,6 +33,7 @@ export class SqliteEdges {
   /** With `storm`, new edges' alerts are counted in their cluster's window (`stormState`) in this transaction. */
   observe(sightings: Sighting[], baselineWindowMs: number, nowMs: number, storm?: { policy: StormPolicy; state: SqliteStorm }): ObserveOutcome[] {
     const out: ObserveOutcome[] = [];
+    const batch = new StormBatch();
     for (const s of sightings) {
       const { scope, protocol, source, dest } = s.key;
       const row = this.st.getEdge.get(scope, protocol, source, dest);
@@ -43,12 +44,13 @@ export class SqliteEdges {
       // Same transaction as the edge write: the alert exists if and only if the edge was recorded new.
       const o: ObserveOutcome = { isNew, previousSeenMs: previous, lastSeenMs, alerted: false };
       if (isNew && s.alert !== undefined) {
-        const decision = storm ? storm.state.decide(s.alert, protocol, storm.policy, nowMs) : 'alert';
+        const decision = storm ? storm.state.decide(s.alert, protocol, storm.policy, nowMs, batch) : 'alert';
         if (decision === 'alert') o.alerted = enqueueAlert(this.st, s.alert, previous, nowMs);
         if (decision === 'held') o.heldBack = true;
       }
       out.push(o);
     }
+    storm?.state.finish(batch);
     return out;
   }
 
@@ -61,11 +63,15 @@ export class SqliteEdges {
     return row ? row.first_seen : pointMs;
   }
 
-  prune(beforeMs: number): number {
-    const edges = this.st.pruneEdges.run(beforeMs).changes;
+  /** One slice of prune's edges (after SqliteEdgeIndex.prune of the same slice); returns edges deleted. */
+  pruneSlice(beforeMs: number, slice: number): number {
+    return this.st.pruneEdges.run({ before: beforeMs, slice }).changes;
+  }
+
+  /** Finished outbox entries created before `beforeMs` (after the edges). */
+  pruneOutbox(beforeMs: number): void {
     this.st.pruneDeliveries.run({ before: beforeMs });
     this.st.pruneAlerts.run({ before: beforeMs });
-    return edges;
   }
 
   list(q: EdgeQuery): EdgeRecord[] {

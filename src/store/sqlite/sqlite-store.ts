@@ -34,12 +34,15 @@ import { scanEdges } from './sqlite-scan';
 import { SqliteStorm } from './sqlite-storm';
 import { SqliteTriage } from './sqlite-triage';
 import { prepareStatements } from './statements';
+import { PRUNE_SLICE_EDGES, yieldToIntake } from '../prune-slices';
 
 export interface SqliteStoreOptions {
   /** How long a write waits for another connection's lock before failing with SQLITE_BUSY. */
   busyTimeoutMs?: number;
   /** The clock that places new edges in storm windows and ends them (tests pin it); default Date.now. */
   now?: () => number;
+  /** Edges prune deletes per transaction (default PRUNE_SLICE_EDGES). */
+  pruneSlice?: number;
 }
 
 interface Open {
@@ -127,12 +130,26 @@ export class SqliteStore implements BaselineStore {
     return this.write('touchScope', (c) => c.edges.touchScope(scope, pointMs));
   }
 
-  async prune(beforeMs: number): Promise<number> {
-    return this.write('prune', (c) => {
-      c.index.prune(beforeMs);
+  async prune(beforeMs: number, onSlice?: (deleted: number) => void): Promise<number> {
+    const slice = this.opts.pruneSlice ?? PRUNE_SLICE_EDGES;
+    let deleted = 0;
+    // One transaction per slice (index entries with their edges): better-sqlite3 runs on the
+    // event loop, so a single DELETE of millions of rows would hold every export until it ends.
+    for (;;) {
+      const n = await this.write('prune', (c) => {
+        c.index.prune(beforeMs, slice);
+        return c.edges.pruneSlice(beforeMs, slice);
+      });
+      deleted += n;
+      if (n > 0) onSlice?.(n);
+      if (n < slice) break;
+      await yieldToIntake();
+    }
+    await this.write('prune', (c) => {
       c.storm.prune(beforeMs);
-      return c.edges.prune(beforeMs);
+      c.edges.pruneOutbox(beforeMs);
     });
+    return deleted;
   }
 
   async listEdges(query: EdgeQuery): Promise<EdgeRecord[]> {

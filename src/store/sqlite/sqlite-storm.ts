@@ -17,6 +17,24 @@ interface WindowRow {
 /** 'alert': enqueue it; 'held': counted in a window; 'none': this alert id was decided before. */
 export type StormDecision = 'alert' | 'held' | 'none';
 
+/** Held-back counts of one window, gathered over one observe call and written once at its end. */
+interface HeldTally {
+  cluster: string;
+  start: number;
+  first: number;
+  byProtocol: Map<Protocol, number>;
+}
+
+/**
+ * The storm decisions of one observe call (one transaction): window rows read once and kept
+ * here, held-back counts written once per window at the end (a first deploy holds back
+ * thousands of edges per call: one row write each instead of five).
+ */
+export class StormBatch {
+  readonly windows = new Map<string, WindowRow>();
+  readonly held = new Map<string, HeldTally>();
+}
+
 /**
  * The storm windows of SqliteStore (tables of migration v2). Every method runs inside the
  * transaction the store opened (BEGIN IMMEDIATE): `decide` in the one of observe, so the count,
@@ -30,7 +48,7 @@ export class SqliteStorm {
     createWindow: Stmt<[cluster: string, start: number, end: number]>;
     grant: Stmt<[cluster: string, start: number]>;
     hold: Stmt<[nowMs: number, nowMs2: number, cluster: string, start: number]>;
-    holdProtocol: Stmt<[cluster: string, start: number, protocol: string]>;
+    holdProtocol: Stmt<[cluster: string, start: number, protocol: string, n: number, n2: number]>;
     recordHeld: Stmt<[id: string, end: number]>;
     due: Stmt<[cutMs: number], WindowRow>;
     heldOf: Stmt<[cluster: string, start: number], { protocol: Protocol; n: number }>;
@@ -51,10 +69,11 @@ export class SqliteStorm {
         'UPDATE storm_windows SET first_held = CASE WHEN first_held IS NULL OR first_held > ? THEN ? ELSE first_held END WHERE cluster = ? AND window_start = ?',
       ),
       holdProtocol: db.prepare(
-        `INSERT INTO storm_held (cluster, window_start, protocol, n) VALUES (?, ?, ?, 1)
-         ON CONFLICT (cluster, window_start, protocol) DO UPDATE SET n = n + 1`,
+        `INSERT INTO storm_held (cluster, window_start, protocol, n) VALUES (?, ?, ?, ?)
+         ON CONFLICT (cluster, window_start, protocol) DO UPDATE SET n = n + ?`,
       ),
-      recordHeld: db.prepare('INSERT INTO storm_decisions (alert_id, window_end) VALUES (?, ?)'),
+      // Also the "decided before" check of a held-back id: no row inserted means it was.
+      recordHeld: db.prepare('INSERT INTO storm_decisions (alert_id, window_end) VALUES (?, ?) ON CONFLICT DO NOTHING'),
       due: db.prepare('SELECT * FROM storm_windows WHERE summary_id IS NULL AND first_held IS NOT NULL AND window_end <= ? ORDER BY window_end'),
       heldOf: db.prepare('SELECT protocol, n FROM storm_held WHERE cluster = ? AND window_start = ?'),
       markSummarised: db.prepare('UPDATE storm_windows SET summary_id = ? WHERE cluster = ? AND window_start = ?'),
@@ -66,19 +85,34 @@ export class SqliteStorm {
     };
   }
 
-  decide(draft: AlertDraft, protocol: Protocol, policy: StormPolicy, nowMs: number): StormDecision {
-    if (this.st.alertExists.get(draft.id) || this.st.decided.get(draft.id)) return 'none';
-    let w = this.window(draft.cluster, stormWindowStart(nowMs, policy.windowMs), policy.windowMs);
+  /** One observe call's decisions go through `batch`; `finish(batch)` before its transaction ends. */
+  decide(draft: AlertDraft, protocol: Protocol, policy: StormPolicy, nowMs: number, batch: StormBatch): StormDecision {
+    if (this.st.alertExists.get(draft.id)) return 'none';
+    let w = this.window(draft.cluster, stormWindowStart(nowMs, policy.windowMs), policy.windowMs, batch);
     if (w.granted < policy.maxPerWindow) {
+      if (this.st.decided.get(draft.id)) return 'none';
       this.st.grant.run(w.cluster, w.window_start);
+      w.granted++;
       return 'alert';
     }
     // The current window is summarised only if the clock went back: count in a later one.
-    while (w.summary_id !== null) w = this.window(draft.cluster, w.window_end, policy.windowMs);
-    this.st.hold.run(nowMs, nowMs, w.cluster, w.window_start);
-    this.st.holdProtocol.run(w.cluster, w.window_start, protocol);
-    this.st.recordHeld.run(draft.id, w.window_end);
+    while (w.summary_id !== null) w = this.window(draft.cluster, w.window_end, policy.windowMs, batch);
+    if (this.st.recordHeld.run(draft.id, w.window_end).changes === 0) return 'none';
+    const key = `${w.window_start}|${w.cluster}`;
+    let t = batch.held.get(key);
+    if (!t) batch.held.set(key, (t = { cluster: w.cluster, start: w.window_start, first: nowMs, byProtocol: new Map() }));
+    t.first = Math.min(t.first, nowMs);
+    t.byProtocol.set(protocol, (t.byProtocol.get(protocol) ?? 0) + 1);
     return 'held';
+  }
+
+  /** Write the held-back counts `batch` gathered (same transaction as its decisions). */
+  finish(batch: StormBatch): void {
+    for (const t of batch.held.values()) {
+      this.st.hold.run(t.first, t.first, t.cluster, t.start);
+      for (const [protocol, n] of t.byProtocol) this.st.holdProtocol.run(t.cluster, t.start, protocol, n, n);
+    }
+    batch.held.clear();
   }
 
   /** Summaries of windows ended by `cutMs`; `enqueue` is the outbox's (idempotent by id). */
@@ -99,10 +133,15 @@ export class SqliteStorm {
     this.st.pruneDecisions.run(beforeMs);
   }
 
-  private window(cluster: string, start: number, windowMs: number): WindowRow {
+  /** The window row, read once per batch (the transaction holds the write lock: nobody else changes it). */
+  private window(cluster: string, start: number, windowMs: number, batch: StormBatch): WindowRow {
+    const key = `${start}|${cluster}`;
+    const cached = batch.windows.get(key);
+    if (cached) return cached;
     this.st.createWindow.run(cluster, start, start + windowMs);
     const w = this.st.window.get(cluster, start);
     if (!w) throw new Error('storm window row vanished inside its transaction');
+    batch.windows.set(key, w);
     return w;
   }
 }

@@ -3,6 +3,14 @@ import type Database from 'better-sqlite3';
 type Stmt<P extends unknown[], R = unknown> = Database.Statement<P, R>;
 type KeyParams = [scope: string, protocol: string, source: string, dest: string];
 
+/**
+ * The next slice of prune: the oldest `@slice` edges last seen before `@before`, in the order of
+ * edges_last_seen (which carries the primary key: a total order, so the index delete and the
+ * edge delete of one transaction pick the same rows).
+ */
+export const PRUNE_SLICE_SQL =
+  'SELECT scope, protocol, source, dest FROM edges WHERE last_seen < @before ORDER BY last_seen, scope, protocol, source, dest LIMIT @slice';
+
 export interface EdgeRow {
   scope: string;
   protocol: string;
@@ -41,7 +49,7 @@ export interface Statements {
   /** Raise last_seen of an edge that exists (refresh: never creates one, so never resurrects a forgotten edge). */
   raiseEdge: Stmt<[lastSeen: number, ...KeyParams, lastSeen2: number]>;
   touchScope: Stmt<[scope: string, pointMs: number], { first_seen: number }>;
-  pruneEdges: Stmt<[beforeMs: number]>;
+  pruneEdges: Stmt<[{ before: number; slice: number }]>;
   deleteEdge: Stmt<KeyParams>;
   countEdges: Stmt<[], { n: number }>;
   listScopes: Stmt<[], { scope: string; first_seen: number }>;
@@ -82,7 +90,7 @@ export function prepareStatements(db: Database.Database): Statements {
        ON CONFLICT (scope) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen)
        RETURNING first_seen`,
     ),
-    pruneEdges: db.prepare('DELETE FROM edges WHERE last_seen < ?'),
+    pruneEdges: db.prepare(`DELETE FROM edges WHERE (scope, protocol, source, dest) IN (${PRUNE_SLICE_SQL})`),
     deleteEdge: db.prepare(`DELETE FROM edges WHERE ${KEY}`),
     countEdges: db.prepare('SELECT count(*) AS n FROM edges'),
     listScopes: db.prepare('SELECT scope, first_seen FROM scopes ORDER BY scope'),

@@ -1,4 +1,4 @@
--- observe.lua (ewObserveV2): decide new vs known for a batch of sightings of ONE shard, record
+-- observe.lua (ewObserveV3): decide new vs known for a batch of sightings of ONE shard, record
 -- last-seen, and enqueue the alert of each new edge that carries one, atomically per sighting.
 -- With the storm guard on, such an alert is parked instead (step 1 of 3, see redis-storm.ts):
 -- the counter of its cluster lives in another shard, which this script may not touch.
@@ -15,8 +15,13 @@
 -- ARGV[3] sinks to address, as a JSON array of strings
 -- ARGV[4] storm cap per cluster per window (0 = storm guard off: enqueue directly)
 -- ARGV[5] storm window ms
--- ARGV[6..] per sighting, 7 values: edge id, first ms, last ms, alert id ('' = no alert),
---           draft JSON, cluster (the draft's), protocol
+-- ARGV[6] '' or a storm window start W the caller saw spent (a 'held' decision of storm-budget
+--         for these clusters, cap and window): sightings with an alert id and an empty draft
+--         are then parked without their draft, as held back for sure (the window's granted count
+--         only grows). If the server's current window is not W, nothing is written and the reply
+--         is the single value 'redo' (the caller sends the drafts).
+-- ARGV[7..] per sighting, 7 values: edge id, first ms, last ms, alert id ('' = no alert),
+--           draft JSON ('' with ARGV[6]: park without it), cluster (the draft's), protocol
 --
 -- Returns, per sighting in order, 6 values:
 --   1 if new else 0; previous last-seen ('' if none); last-seen after the call;
@@ -25,17 +30,33 @@
 -- New <=> no last-seen, or last-seen < first - window. Last-seen becomes max(previous, last)
 -- (ZADD GT). An alert id already in alert-ids (or parked) is neither enqueued nor parked again.
 -- Park record: {draft, prev, created, sinks, cluster, protocol, window, window_ms, max, parked_at}
--- (numbers as strings); the window is the one holding the server's TIME.
+-- (numbers as strings; no draft when parked as held back); the window is the one holding the
+-- server's TIME.
 
 local window = tonumber(ARGV[1])
 local now = ARGV[2]
 local sinks_json = ARGV[3]
 local storm_max, storm_ms = tonumber(ARGV[4]), tonumber(ARGV[5])
+local spent = ARGV[6]
 local sinks = nil
 local clock = nil
 local out = {}
+local parked = {}
 
-for i = 6, #ARGV, 7 do
+local function server_clock()
+  if not clock then
+    local t = redis.call('TIME')
+    clock = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  end
+  return clock
+end
+
+if spent ~= '' and storm_max > 0 then
+  local c = server_clock()
+  if string.format('%d', c - (c % storm_ms)) ~= spent then return { 'redo' } end
+end
+
+for i = 7, #ARGV, 7 do
   local member, first, last, aid, draft = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
   local prev = redis.call('ZSCORE', KEYS[1], member)
   local is_new = (not prev) or tonumber(prev) < tonumber(first) - window
@@ -46,19 +67,19 @@ for i = 6, #ARGV, 7 do
   local entry, park_window, parked_at = '', '', ''
   if is_new and aid ~= '' and redis.call('HEXISTS', KEYS[3], aid) == 0 then
     if storm_max > 0 then
-      if redis.call('HEXISTS', KEYS[6], aid) == 0 then
-        if not clock then
-          local t = redis.call('TIME')
-          clock = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-        end
-        local start = clock - (clock % storm_ms)
-        park_window, parked_at = string.format('%d', start), string.format('%d', clock)
-        redis.call('HSET', KEYS[6], aid, cjson.encode({
-          draft = draft, prev = prev or '', created = now, sinks = sinks_json,
-          cluster = ARGV[i + 5], protocol = ARGV[i + 6], window = park_window,
-          window_ms = ARGV[5], max = ARGV[4], parked_at = parked_at,
-        }))
-        redis.call('ZADD', KEYS[7], clock, aid)
+      local c = server_clock()
+      local start = c - (c % storm_ms)
+      local record = {
+        prev = prev or '', created = now, sinks = sinks_json,
+        cluster = ARGV[i + 5], protocol = ARGV[i + 6], window = string.format('%d', start),
+        window_ms = ARGV[5], max = ARGV[4], parked_at = string.format('%d', c),
+      }
+      if draft ~= '' then record.draft = draft end
+      -- HSETNX: an id parked already is not parked again.
+      if redis.call('HSETNX', KEYS[6], aid, cjson.encode(record)) == 1 then
+        park_window, parked_at = record.window, record.parked_at
+        parked[#parked + 1] = c
+        parked[#parked + 1] = aid
       end
     else
       sinks = sinks or cjson.decode(sinks_json)
@@ -83,4 +104,5 @@ for i = 6, #ARGV, 7 do
   out[#out + 1] = parked_at
 end
 
+if #parked > 0 then redis.call('ZADD', KEYS[7], unpack(parked)) end
 return out

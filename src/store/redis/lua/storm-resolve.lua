@@ -15,14 +15,16 @@
 -- '' when nothing was parked under that id (or its id was enqueued already).
 
 local out = {}
+local removed = {}
 for i = 1, #ARGV, 2 do
   local aid, decision = ARGV[i], ARGV[i + 1]
-  local raw = redis.call('HGET', KEYS[1], aid)
   local result = ''
-  if raw then
-    if decision == 'alert' then
-      if redis.call('HEXISTS', KEYS[4], aid) == 0 then
-        local p = cjson.decode(raw)
+  if decision == 'alert' then
+    local raw = redis.call('HGET', KEYS[1], aid)
+    if raw then
+      local p = cjson.decode(raw)
+      -- A park without a draft was parked as held back for sure (observe.lua): never enqueued.
+      if p.draft and redis.call('HEXISTS', KEYS[4], aid) == 0 then
         local sinks = cjson.decode(p.sinks)
         for _, sink in ipairs(sinks) do
           redis.pcall('XGROUP', 'CREATE', KEYS[3], sink, '$', 'MKSTREAM')
@@ -34,12 +36,15 @@ for i = 1, #ARGV, 2 do
           redis.call('HINCRBY', KEYS[6], 'p:' .. sink, 1)
         end
       end
-    else
-      result = 'held'
+      redis.call('HDEL', KEYS[1], aid)
+      removed[#removed + 1] = aid
     end
-    redis.call('HDEL', KEYS[1], aid)
-    redis.call('ZREM', KEYS[2], aid)
+  elseif redis.call('HDEL', KEYS[1], aid) == 1 then
+    -- Held back: the park only has to go (HDEL answers whether it was there).
+    result = 'held'
+    removed[#removed + 1] = aid
   end
   out[#out + 1] = result
 end
+if #removed > 0 then redis.call('ZREM', KEYS[2], unpack(removed)) end
 return out
