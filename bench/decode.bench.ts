@@ -1,12 +1,13 @@
 /**
  * Decode throughput on a reducer-shaped request (1000 Metrics, one point each, 17 attributes,
  * 2 of 12 names watched), against baselines measured in the same run: protobufjs's full
- * decode of the same bytes, and JSON.parse of the same OTLP/JSON body.
+ * decode of the same bytes, and JSON.parse of the same OTLP/JSON body. Also with all 12 names
+ * as traffic metrics (a sample per Metric, the traffic detections' decode).
  *
  *   npx tsc -p tsconfig.bench.json && node dist-bench/bench/decode.bench.js
  */
 import { OtlpDecoder } from '../src/decode/decoder';
-import { DEFAULT_DECODER_OPTIONS, fixtureEdges, reducerRequest, requestType } from '../test/helpers/otlp-fixtures';
+import { DEFAULT_DECODER_OPTIONS, REDUCER_METRIC_NAMES, fixtureEdges, reducerRequest, requestType } from '../test/helpers/otlp-fixtures';
 
 /** Median ops/s of `fn` over `rounds` time-boxed rounds (medians resist a noisy shared machine). */
 function opsPerSecond(fn: () => unknown, rounds = 7, roundMs = 300): number {
@@ -31,6 +32,8 @@ export interface DecodeBenchResult {
   observations: number;
   protobuf: { edgewatch: number; protobufjs: number; ratio: number };
   json: { edgewatch: number; jsonParse: number; ratio: number };
+  /** All 12 names as traffic metrics: ops/s (protobuf, JSON) and samples per request. */
+  traffic: { protobuf: number; json: number; samples: number };
 }
 
 export function benchDecode(): DecodeBenchResult {
@@ -43,11 +46,15 @@ export function benchDecode(): DecodeBenchResult {
   const protobufjs = opsPerSecond(() => T.decode(bytes));
   const ewJson = opsPerSecond(() => decoder.decodeJson(json));
   const jsonParse = opsPerSecond(() => JSON.parse(json));
+  const withTraffic = new OtlpDecoder({ ...DEFAULT_DECODER_OPTIONS, trafficMetrics: [...REDUCER_METRIC_NAMES] });
+  const trafficPb = opsPerSecond(() => withTraffic.decodeProtobuf(bytes));
+  const trafficJson = opsPerSecond(() => withTraffic.decodeJson(json));
   return {
     requestBytes: bytes.length,
     observations: decoder.decodeProtobuf(bytes).observations.length,
     protobuf: { edgewatch, protobufjs, ratio: edgewatch / protobufjs },
     json: { edgewatch: ewJson, jsonParse, ratio: ewJson / jsonParse },
+    traffic: { protobuf: trafficPb, json: trafficJson, samples: withTraffic.decodeProtobuf(bytes).samples?.length ?? 0 },
   };
 }
 
@@ -57,4 +64,5 @@ if (require.main === module) {
   console.log(`reducer request: ${r.requestBytes} bytes, 1000 metrics, ${r.observations} watched points`);
   console.log(`protobuf  edgewatch ${f(r.protobuf.edgewatch)} ops/s   protobufjs decode ${f(r.protobuf.protobufjs)} ops/s   ×${r.protobuf.ratio.toFixed(1)}`);
   console.log(`json      edgewatch ${f(r.json.edgewatch)} ops/s   JSON.parse alone  ${f(r.json.jsonParse)} ops/s   ×${r.json.ratio.toFixed(2)}`);
+  console.log(`traffic   protobuf ${f(r.traffic.protobuf)} ops/s   json ${f(r.traffic.json)} ops/s   (12 traffic metrics, ${r.traffic.samples} samples)`);
 }

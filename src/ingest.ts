@@ -1,6 +1,8 @@
 import type { DecodeResult, DropReason } from './core/observation';
 import type { OtlpDecoder } from './decode/decoder';
 import type { Detector } from './detect/detector';
+import type { Stage } from './core/stage';
+import type { TrafficSample } from './core/traffic';
 import type { ExportAnswer, ExportHandler, ExportRequest } from './receiver/export-handler';
 import type { Telemetry } from './telemetry/metrics';
 
@@ -23,16 +25,20 @@ export function dropMessage(dropped: DecodeResult['dropped']): ExportAnswer {
 }
 
 /**
- * receiver → decode → detect: the handler both receivers call. A store failure propagates as
+ * receiver → decode → detect (the new-edge detector, and the traffic stage when a traffic
+ * detection is on): the handler both receivers call. A store failure propagates as
  * StoreUnavailableError so the receiver answers UNAVAILABLE / 503 and the collector retries.
  */
-export function createExportHandler(decoder: OtlpDecoder, detector: Detector, telemetry: Telemetry): ExportHandler {
+export function createExportHandler(decoder: OtlpDecoder, detector: Detector | null, telemetry: Telemetry, traffic: Stage<TrafficSample[], unknown> | null = null): ExportHandler {
   return async (req: ExportRequest): Promise<ExportAnswer> => {
     const decoded = req.format === 'json' ? decoder.decodeJson(req.body) : decoder.decodeProtobuf(req.body);
     const received = decoded.observations.length + Object.values(decoded.dropped).reduce((a, b) => a + (b ?? 0), 0);
     if (received > 0) telemetry.pointsReceived.add(received, { transport: req.transport });
     for (const [reason, n] of Object.entries(decoded.dropped)) if (n) telemetry.pointsDropped.add(n, { reason });
-    if (decoded.observations.length > 0) await detector.consume(decoded.observations);
+    // detector null: `new_edge` is not among the detections.
+    if (detector !== null && decoded.observations.length > 0) await detector.consume(decoded.observations);
+    // After the detector: a request it failed is retried by the collector, whose samples must not count twice.
+    if (traffic !== null && decoded.samples !== undefined && decoded.samples.length > 0) await traffic.consume(decoded.samples);
     return dropMessage(decoded.dropped);
   };
 }

@@ -15,8 +15,17 @@ export class Maintenance {
     private readonly now: () => number = Date.now,
   ) {}
 
+  private readonly flushes: Array<{ fn: () => Promise<unknown>; what: string }> = [];
+
+  /** Another stage's flush on the same flush_interval timer (the traffic detections); register before start. */
+  onFlush(fn: () => Promise<unknown>, what: string): void {
+    this.flushes.push({ fn, what });
+  }
+
   start(): void {
     this.every(this.cfg.flushIntervalMs, () => this.detector.flush(), 'refresh flush');
+    // Each on a timer of its own: one stage's failing store step never holds up the other's flush.
+    for (const f of this.flushes) this.every(this.cfg.flushIntervalMs, f.fn, f.what);
     this.every(this.cfg.pruneIntervalMs, () => this.prune(), 'prune');
   }
 

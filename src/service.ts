@@ -10,6 +10,8 @@ import { OtlpDecoder } from './decode/decoder';
 import { Detector } from './detect/detector';
 import { CacheUpkeep } from './detect/cache-upkeep';
 import { LearningLog } from './detect/learning-log';
+import { TrafficStage } from './detect/traffic/traffic-stage';
+import { TRAFFIC_DETECTIONS } from './core/traffic';
 import { createExportHandler } from './ingest';
 import { OtlpGrpcReceiver } from './receiver/otlp-grpc';
 import { OtlpHttpReceiver } from './receiver/otlp-http';
@@ -54,6 +56,8 @@ export class EdgewatchService {
   readonly telemetry: Telemetry;
   readonly store: BaselineStore;
   readonly detector: Detector;
+  /** The traffic-anomaly detections; null unless `detections` names one. */
+  readonly traffic: TrafficStage | null = null;
   private readonly dispatcher: AlertDispatcher;
   private readonly grpc: OtlpGrpcReceiver;
   private readonly http: OtlpHttpReceiver;
@@ -97,7 +101,18 @@ export class EdgewatchService {
     this.detector.onScopeNoted((scope, firstMs, created) => this.learningLog.noted(scope, firstMs, created));
     this.guards = new AlertGuards(cfg, this.detector, this.store, { now: opts.now, notify: () => this.dispatcher.notify() }, this.telemetry, this.logger);
     this.storeInit = new StoreInit(this.store, this.sinkNames, this.logger);
-    const ingest = createExportHandler(new OtlpDecoder(cfg), this.detector, this.telemetry);
+    // Samples only when a traffic detection is on: otherwise the decoder skips those metrics undecoded.
+    const trafficDetections = TRAFFIC_DETECTIONS.filter((d) => cfg.detections.includes(d));
+    if (trafficDetections.length > 0) {
+      const traffic = new TrafficStage(this.store, { ...cfg, detections: trafficDetections, now: opts.now }, this.telemetry, this.logger);
+      traffic.setFilter((obs) => this.guards.filterAndCount(obs));
+      traffic.setStormPolicy(this.guards.storm?.policy ?? null);
+      traffic.onAlerts(() => this.dispatcher.notify());
+      this.telemetry.gauge('edgewatch_traffic_keys', 'Traffic keys held in process memory (traffic detections)', () => [[traffic.table.size, {}]]);
+      this.traffic = traffic;
+    }
+    const decoder = new OtlpDecoder({ ...cfg, trafficMetrics: this.traffic === null ? [] : cfg.trafficMetrics });
+    const ingest = createExportHandler(decoder, cfg.detections.includes('new_edge') ? this.detector : null, this.telemetry, this.traffic);
     // Until the store is initialised, OTLP answers UNAVAILABLE: the collector keeps the data.
     const handler: ExportHandler = (req) => {
       this.storeInit.check();
@@ -116,6 +131,8 @@ export class EdgewatchService {
       this.logger,
     );
     this.maintenance = new Maintenance(this.detector, this.store, cfg, this.logger, opts.now);
+    const trafficStage = this.traffic;
+    if (trafficStage !== null) this.maintenance.onFlush(() => trafficStage.flush(), 'traffic flush');
     this.telemetry.counterFrom('edgewatch_edges_pruned', 'Edges pruned (older than the baseline window), counted per slice as a prune runs', () => this.maintenance.prunedTotal);
     this.telemetry.gauge('edgewatch_cache_edges', 'Edges in the known-edge cache', () => [[this.detector.cache.size, {}]]);
     this.cacheUpkeep = new CacheUpkeep(this.detector, cfg, this.telemetry, this.logger);
@@ -169,6 +186,8 @@ export class EdgewatchService {
     this.learningLog.stop();
     this.storeInit.stop();
     await this.detector.flush().catch((err: unknown) => this.logger.error({ err }, 'final refresh flush failed'));
+    // Open buckets are judged with the points they have: no later point would reach this process.
+    await this.traffic?.flush({ final: true }).catch((err: unknown) => this.logger.error({ err }, 'final traffic flush failed'));
     await this.guards.stop();
     await this.dispatcher.stop(Math.max(MIN_DRAIN_MS, deadline - Date.now()));
     await this.store.close();

@@ -1,5 +1,6 @@
 import type { Alert } from '../core/alert';
 import type { StoredRule } from '../core/triage';
+import { isTrafficAlertRule } from '../core/traffic-rules';
 import type { ExpectScope } from './triage-input';
 
 /**
@@ -35,8 +36,12 @@ export function expectRule(alert: Alert, input: ExpectRuleInput): StoredRule {
   const id = expectRuleId(alert.id, input.scope);
   const spec: Record<string, unknown> = { name: id };
   if (input.baselineScope === 'cluster') spec.cluster = literalPattern(alert.cluster);
+  // A traffic-anomaly alert's rule mutes that rule only (not the edge's new-edge alerts); its
+  // protocol is just that of its first anomaly, so it is left out.
+  const traffic = isTrafficAlertRule(alert.rule);
+  if (traffic) spec.rule = alert.rule;
   if (input.scope === 'edge') {
-    if (alert.protocol !== null) spec.protocol = alert.protocol;
+    if (alert.protocol !== null && !traffic) spec.protocol = alert.protocol;
     spec.source = literalPattern(alert.source.workload);
     spec.dest = literalPattern(alert.dest.workload);
   } else {

@@ -1,6 +1,12 @@
 import type { Alert } from '../core/alert';
+import { isTrafficAlertRule } from '../core/traffic-rules';
 import type { Logger } from '../telemetry/logger';
 import type { DeliveryResult, Sink } from './sink';
+
+/** The log line's message: traffic-anomaly alerts say so; new edges and storm summaries stay 'new edge'. */
+function logMessage(alert: Alert): string {
+  return isTrafficAlertRule(alert.rule) ? 'anomalous traffic' : 'new edge';
+}
 
 /**
  * Writes each alert as one JSON log line at warn. The sink used when no webhook is configured,
@@ -11,7 +17,7 @@ export class LogSink implements Sink {
   constructor(private readonly logger: Logger) {}
 
   async deliver(alert: Alert): Promise<DeliveryResult> {
-    this.logger.warn({ alert }, 'new edge');
+    this.logger.warn({ alert }, logMessage(alert));
     return { kind: 'success' };
   }
 }

@@ -49,7 +49,8 @@ export async function replay(files: string[], raw: Record<string, unknown>, io: 
     const summary = await replayFiles({
       files,
       loader,
-      decoder: new OtlpDecoder(cfg),
+      // samples only when a traffic detection is on (detections option)
+      decoder: new OtlpDecoder({ ...cfg, trafficMetrics: [] }),
       protocol,
       cluster: typeof raw.cluster === 'string' ? raw.cluster : undefined,
       progress: io.stderr,

@@ -3,6 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { Severity } from '../core/alert';
 import { ConfigError } from '../core/errors';
+import { DETECTIONS, type Detection } from '../core/traffic';
 import { parseBytes, parseDuration } from './duration';
 import { OPTIONS, type OptionSpec } from './options';
 import { parseSinksConfig, type SinkConfig } from './sinks-config';
@@ -25,6 +26,15 @@ export interface Config {
   destAttr: string;
   sourceNamespaceAttr: string;
   destNamespaceAttr: string;
+  trafficMetrics: string[];
+  sourceProcessAttr: string;
+  destProcessAttr: string;
+  detections: Detection[];
+  trafficMinBaselinePoints: number;
+  trafficAnomalySigma: number;
+  trafficMinAnomalies: number;
+  trafficStdevFloorRatio: number;
+  trafficMaxKeys: number;
   webhookUrls: string[];
   webhookSecret?: string;
   webhookTimeoutMs: number;
@@ -99,6 +109,11 @@ function parseValue(spec: OptionSpec, raw: Raw, origin: string): unknown {
     case 'count': {
       const n = Number(text);
       if (!Number.isInteger(n) || n < 0) throw new ConfigError(field, 'an integer ≥ 0 (0 disables)', raw);
+      return n;
+    }
+    case 'number': {
+      const n = Number(text);
+      if (text.trim() === '' || !Number.isFinite(n) || n < 0) throw new ConfigError(field, 'a number ≥ 0 (e.g. 3 or 0.05)', raw);
       return n;
     }
     case 'bytes': {
@@ -179,6 +194,15 @@ export function loadConfig(sources: ConfigSources = {}): Readonly<Config> {
     if (proto !== 'tcp' && proto !== 'udp') throw new ConfigError('metrics', 'metric names starting with tcp. or udp.', m);
   }
   if (cfg.metrics.length === 0) throw new ConfigError('metrics', 'at least one metric name', '');
+  for (const m of cfg.trafficMetrics) {
+    const proto = m.split('.')[0];
+    if (proto !== 'tcp' && proto !== 'udp') throw new ConfigError('traffic_metrics', 'metric names starting with tcp. or udp.', m);
+  }
+  for (const d of cfg.detections) {
+    if (!(DETECTIONS as readonly string[]).includes(d)) throw new ConfigError('detections', `a list of ${DETECTIONS.join(', ')}`, d);
+  }
+  if (cfg.detections.length === 0) throw new ConfigError('detections', `at least one of ${DETECTIONS.join(', ')}`, '');
+  if (!(cfg.trafficAnomalySigma > 0)) throw new ConfigError('traffic_anomaly_sigma', 'a number greater than 0', cfg.trafficAnomalySigma);
   for (const u of cfg.webhookUrls) {
     if (!/^https?:\/\/[^\s]+$/.test(u)) throw new ConfigError('webhook_url', 'http:// or https:// URLs', u);
   }

@@ -4,8 +4,8 @@ import { SEVERITIES } from '../core/alert';
  * The one table of configuration options. Each option is a YAML key (file in EDGEWATCH_CONFIG),
  * an environment variable and a `serve` flag; README's table and the Helm values test read it.
  */
-/** `count` is an integer ≥ 0 (where 0 means off); `int` is ≥ 1. */
-export type OptionType = 'string' | 'duration' | 'int' | 'count' | 'bytes' | 'list' | 'enum' | 'addr' | 'secret';
+/** `count` is an integer ≥ 0 (where 0 means off); `int` is ≥ 1; `number` is a finite number ≥ 0. */
+export type OptionType = 'string' | 'duration' | 'int' | 'count' | 'number' | 'bytes' | 'list' | 'enum' | 'addr' | 'secret';
 
 export interface OptionSpec {
   /** Key in the Config object. */
@@ -50,6 +50,15 @@ export const OPTIONS: readonly OptionSpec[] = [
   opt('destAttr', 'dest_attr', 'string', 'dest.workload.name', 'Data point attribute holding the destination workload.'),
   opt('sourceNamespaceAttr', 'source_namespace_attr', 'string', 'source.namespace.name', 'Data point attribute holding the source namespace.'),
   opt('destNamespaceAttr', 'dest_namespace_attr', 'string', 'dest.namespace.name', 'Data point attribute holding the destination namespace.'),
+  opt('trafficMetrics', 'traffic_metrics', 'list', 'tcp.bytes,tcp.packets,tcp.retrans,tcp.syn_timeouts,tcp.new_sockets,tcp.resets,tcp.active,tcp.rtt.average,udp.bytes,udp.packets,udp.drops,udp.active', 'Metrics whose points the traffic-anomaly detections average and baseline (comma-separated; names start with `tcp.` or `udp.`). Read only when a traffic detection is on.'),
+  opt('sourceProcessAttr', 'source_process_attr', 'string', 'source.process.name', 'Data point attribute holding the source process (`process_outbound`).'),
+  opt('destProcessAttr', 'dest_process_attr', 'string', 'dest.process.name', 'Data point attribute holding the destination process (`process_inbound`).'),
+  opt('detections', 'detections', 'list', 'new_edge', 'Detections to run (comma-separated): `new_edge` (the new TCP/UDP edge pair), `edge_traffic`, `process_inbound`, `process_outbound` (the traffic anomalies, README "Anomalous traffic").'),
+  opt('trafficMinBaselinePoints', 'traffic_min_baseline_points', 'int', '360', 'Traffic anomalies: no verdict on a metric of a key until its baseline holds this many points (decayed count; 360 = three hours of one point per 30 s).'),
+  opt('trafficAnomalySigma', 'traffic_anomaly_sigma', 'number', '3', 'Traffic anomalies: a 10 s bucket is anomalous when its average exceeds the baseline mean by more than this many standard deviations.'),
+  opt('trafficMinAnomalies', 'traffic_min_anomalies', 'int', '5', 'Traffic anomalies: a key alerts when it has more than this many anomalous (bucket, metric) pairs within an hour.'),
+  opt('trafficStdevFloorRatio', 'traffic_stdev_floor_ratio', 'number', '0.05', 'Traffic anomalies: the standard deviation used is at least this fraction of the mean, so a near-constant baseline does not turn small wiggles into alerts.'),
+  opt('trafficMaxKeys', 'traffic_max_keys', 'int', '100000', 'Traffic anomalies: keys kept in process memory at most; points of further keys are dropped (`edgewatch_traffic_keys_dropped_total`) until idle keys (2 h) leave.'),
   opt('webhookUrls', 'webhook_url', 'list', '', 'Webhook URLs (comma-separated) that receive each alert as JSON. Without one, alerts are logged.'),
   opt('webhookSecret', 'webhook_secret', 'secret', undefined, 'HMAC-SHA256 key; when set each POST carries `X-Edgewatch-Signature: sha256=<hex>`.'),
   opt('webhookTimeoutMs', 'webhook_timeout', 'duration', '10s', 'Timeout of one webhook POST.'),

@@ -5,8 +5,30 @@ export interface AlertEndpoint {
   namespace: string | null;
 }
 
-/** Rules an alert can come from: the two edge rules, and the storm guard's summary. */
-export type AlertRule = 'kubernetes_newly_seen_tcp_edge' | 'kubernetes_newly_seen_udp_edge' | typeof STORM_RULE;
+/** Rules an alert can come from: the two edge rules, the storm guard's summary, and the three traffic-anomaly rules. */
+export type AlertRule = 'kubernetes_newly_seen_tcp_edge' | 'kubernetes_newly_seen_udp_edge' | typeof STORM_RULE | TrafficAlertRule;
+
+/** Rules of the traffic-anomaly detections (README "Anomalous traffic"). */
+export type TrafficAlertRule =
+  | 'kubernetes_anomalous_traffic_on_network_edge'
+  | 'kubernetes_anomalous_inbound_network_activity_from_process'
+  | 'kubernetes_anomalous_outbound_network_activity_from_process';
+
+/** One anomalous (10 s bucket, metric) of a traffic alert: the bucket's average above mean + k·σ. */
+export interface AlertAnomaly {
+  metric: string;
+  /** Start of the 10 s bucket (ISO). */
+  bucket_start: string;
+  /** The bucket's average of the metric. */
+  value: number;
+  /** The key's baseline mean and standard deviation (after the floor) of the metric. */
+  mean: number;
+  stdev: number;
+  /** (value − mean) / stdev. */
+  z: number;
+  /** "<metric> higher than average by <z, 2 decimals> standard deviations" (the original search's wording). */
+  message: string;
+}
 
 /** Rule of the storm guard's summary alert (README "Storm guard"). */
 export const STORM_RULE = 'kubernetes_newly_seen_edge_storm';
@@ -62,6 +84,12 @@ export interface Alert {
   held_back_by_protocol?: Partial<Record<Protocol, number>>;
   /** Storm summaries only: where to list them (`/api/v1/edges?cluster=&since=`, absolute with external_url). */
   list_url?: string;
+  /** Traffic-anomaly alerts only: the UUID of the Splunk search the rule streams. */
+  rule_id?: string;
+  /** Traffic-anomaly alerts only: the anomalies of the hour that made the key fire, oldest first. */
+  anomalies?: AlertAnomaly[];
+  /** Process alerts only: the process and which end of the edge it runs at. */
+  process?: { name: string; side: 'source' | 'dest' };
   /** Storm summaries only: the window the cap applied to. */
   window_start?: string;
   window_end?: string;

@@ -1,3 +1,6 @@
+import type { TrafficSample } from './traffic';
+import type { AlertRule } from './alert';
+
 /** Protocols edgewatch watches; derived from the metric name (`tcp.packets` → tcp). */
 export type Protocol = 'tcp' | 'udp';
 
@@ -18,6 +21,12 @@ export interface Observation {
   destNamespace: string;
   /** Point time in ms (0 when the point had no time: the detector substitutes receive time). */
   timeMs: number;
+  /**
+   * The rule of the alert this stands for: set only on the stand-in observation of a
+   * traffic-anomaly alert (detect/traffic/alert-observation.ts), so filter rules can name it;
+   * absent, the new-edge rule of `protocol`.
+   */
+  rule?: AlertRule;
   /**
    * All attributes of the point, decoded lazily (only new edges, which are rare, need them for
    * alerts and filter rules; the hot path never materializes them): resource attributes merged
@@ -40,7 +49,14 @@ export interface DecodeResult {
   dropped: Partial<Record<DropReason, number>>;
   /**
    * Data points examined: the Gauge/Sum points of watched metrics (dropped ones included).
-   * Points of unwatched metrics are skipped undecoded and not counted.
+   * Points of unwatched metrics are not counted (skipped undecoded unless traffic metrics).
    */
   pointsTotal: number;
+  /**
+   * Points of the traffic metrics (`traffic_metrics`), present only when a traffic detection is
+   * on (the decoder's trafficMetrics not empty; core/traffic.ts). A point of a metric that is both
+   * watched and a traffic metric (e.g. `tcp.packets`) yields an observation and a sample. Points
+   * without a value, flagged NO_RECORDED_VALUE or without a source or dest yield none, uncounted.
+   */
+  samples?: TrafficSample[];
 }

@@ -18,6 +18,17 @@ export type { DecoderOptions } from './watch-spec';
  * - Duplicate keys or fields: the last one on the wire wins.
  * - Malformed input throws DecodeError (INVALID_ARGUMENT); nothing else is thrown.
  *
+ * Traffic samples (`samples`, only when `trafficMetrics` is not empty; core/traffic.ts):
+ * - One per Gauge / Sum point of a metric named in `trafficMetrics`; a metric in both lists
+ *   yields an observation and a sample per point. Points of traffic metrics are decoded and
+ *   checked like watched ones (malformed → DecodeError).
+ * - value: as_double, or as_int as a number (beyond 2⁵³ rounded to the nearest double); the
+ *   last value on the wire wins in protobuf, both set is a DecodeError in JSON.
+ * - No sample (and nothing counted: `dropped` and `pointsTotal` are about watched metrics only)
+ *   for flag NO_RECORDED_VALUE, no value, or no or empty source or dest.
+ * - cluster, namespaces and timeMs as for observations; sourceProcess / destProcess from
+ *   `sourceProcessAttr` / `destProcessAttr` ('' when absent), read only when samples are on.
+ *
  * Observations from decodeProtobuf keep a reference to `buf` for their lazy attributes().
  * Constructing throws ConfigError when a metric name's protocol is not tcp or udp.
  */

@@ -33,7 +33,7 @@ export function asString(v: unknown, what: string): string {
 }
 
 /** An integer given as a JSON number or a decimal string (how proto3 JSON writes 64-bit ints). */
-function integer(v: unknown, what: string): bigint {
+export function integer(v: unknown, what: string): bigint {
   if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v);
   if (typeof v === 'string' && /^-?\d{1,25}$/.test(v)) return BigInt(v);
   throw new DecodeError(`invalid OTLP/JSON: ${what} must be an integer (number or decimal string), got ${JSON.stringify(v) ?? typeName(v)}`);
@@ -99,14 +99,14 @@ function keyValue(v: unknown, depth: number): [string, AnyPlain] {
 }
 
 /** proto3 JSON doubles: numbers, or the strings "NaN", "Infinity", "-Infinity" or a numeric string. */
-function double(v: unknown): number {
+export function double(v: unknown, what = 'doubleValue'): number {
   if (typeof v === 'number') return v;
   if (typeof v === 'string') {
     if (v === 'NaN' || v === 'Infinity' || v === '-Infinity') return Number(v);
     const n = Number(v);
     if (v.trim() !== '' && !Number.isNaN(n)) return n;
   }
-  throw new DecodeError(`invalid OTLP/JSON: doubleValue must be a number, got ${JSON.stringify(v) ?? typeName(v)}`);
+  throw new DecodeError(`invalid OTLP/JSON: ${what} must be a number, got ${JSON.stringify(v) ?? typeName(v)}`);
 }
 
 /** Adds a list of JSON KeyValues to `out` (later keys win); entries that do not decode are left out. */

@@ -1,9 +1,11 @@
 import { DecodeError } from '../core/errors';
 import type { Attributes, DecodeResult, Observation, Protocol } from '../core/observation';
+import type { TrafficSample } from '../core/traffic';
 import { anyToString } from './any-value';
 import { FLAG_NO_RECORDED_VALUE, drop, newDecodeResult } from './decode-result';
+import { addJsonSample } from './json-samples';
 import { type JsonObject, asArray, asObject, asString, collectJsonAttributes, field, jsonAnyValue, timeMs, uint32 } from './json-values';
-import { KEY_COUNT, K_CLUSTER, K_DEST, K_DEST_NS, K_SOURCE, K_SOURCE_NS, type WatchSpec } from './watch-spec';
+import { K_CLUSTER, K_DEST, K_DEST_NS, K_SOURCE, K_SOURCE_NS, type WatchSpec } from './watch-spec';
 
 const NO_ATTRIBUTES: readonly unknown[] = [];
 
@@ -46,15 +48,20 @@ const DATA_KINDS: ReadonlyArray<[string, string]> = [
 
 /**
  * Walks a parsed OTLP/JSON ExportMetricsServiceRequest. Shapes are checked on the path to the
- * watched points (a wrong one throws DecodeError); unwatched metrics are only checked for a
- * string name; attribute lists of watched points are checked entry by entry, but only the
+ * watched and traffic points (a wrong one throws DecodeError); other metrics are only checked
+ * for a string name; attribute lists of those points are checked entry by entry, but only the
  * values in use are decoded now.
  */
 class JsonWalker {
   private readonly result: DecodeResult = newDecodeResult();
-  private readonly values: Array<string | undefined> = new Array<string | undefined>(KEY_COUNT);
+  private readonly values: Array<string | undefined>;
+  /** Only when traffic metrics are on. */
+  private readonly samples: TrafficSample[] | undefined;
 
-  constructor(private readonly spec: WatchSpec) {}
+  constructor(private readonly spec: WatchSpec) {
+    this.values = new Array<string | undefined>(spec.keys.length);
+    if (spec.trafficNames.length > 0) this.samples = this.result.samples = [];
+  }
 
   request(body: unknown): DecodeResult {
     const req = asObject(body, 'ExportMetricsServiceRequest');
@@ -77,8 +84,10 @@ class JsonWalker {
   }
 
   private metric(m: JsonObject, resCluster: string, resAttrs: unknown[]): void {
-    const protocol = this.spec.byName.get(asString(m.name, 'Metric.name'));
-    if (protocol === undefined) return;
+    const name = asString(m.name, 'Metric.name');
+    const protocol = this.spec.byName.get(name);
+    const traffic = this.samples !== undefined && this.spec.trafficByName.has(name);
+    if (protocol === undefined && !traffic) return;
     let kind = '';
     let data: JsonObject | undefined;
     for (const [camel, snake] of DATA_KINDS) {
@@ -90,17 +99,20 @@ class JsonWalker {
     }
     if (data === undefined || (kind !== 'gauge' && kind !== 'sum')) return;
     for (const p of asArray(field(data, 'dataPoints', 'data_points'), `${kind}.dataPoints`)) {
-      this.point(asObject(p, 'NumberDataPoint') ?? {}, protocol, resCluster, resAttrs);
+      this.point(asObject(p, 'NumberDataPoint') ?? {}, protocol, traffic ? name : undefined, resCluster, resAttrs);
     }
   }
 
-  private point(p: JsonObject, protocol: Protocol, resCluster: string, resAttrs: unknown[]): void {
+  /** `protocol` when the metric is watched, `traffic` (its name) when it is a traffic metric. */
+  private point(p: JsonObject, protocol: Protocol | undefined, traffic: string | undefined, resCluster: string, resAttrs: unknown[]): void {
     const result = this.result;
-    result.pointsTotal++;
     const attrs = asArray(p.attributes, 'NumberDataPoint.attributes');
     const flags = uint32(p.flags, 'NumberDataPoint.flags');
     const time = timeMs(field(p, 'timeUnixNano', 'time_unix_nano'), 'timeUnixNano');
-    this.readValues(attrs, KEY_COUNT);
+    this.readValues(attrs, this.values.length);
+    if (traffic !== undefined && this.samples !== undefined) addJsonSample(this.samples, p, traffic, flags, time, this.values, resCluster);
+    if (protocol === undefined) return;
+    result.pointsTotal++;
     if ((flags & FLAG_NO_RECORDED_VALUE) !== 0) return drop(result, 'no_value');
     const v = this.values;
     const source = v[K_SOURCE] ?? '';

@@ -1,54 +1,25 @@
-import type { Attributes, DecodeResult, Observation, Protocol } from '../core/observation';
+import type { DecodeResult, Protocol } from '../core/observation';
 import { FLAG_NO_RECORDED_VALUE, drop, nanosToMs, newDecodeResult } from './decode-result';
-import { type KvRange, collectAttributes, newKvRange, readAttributeText, readKeyValue } from './protobuf-attributes';
+import { type KvRange, newKvRange, readAttributeText, readKeyValue } from './protobuf-attributes';
+import { AttributeRun } from './protobuf-attribute-run';
+import { ProtobufObservation, type ResourceRef } from './protobuf-observation';
+import { ProtobufSamples, ValuedPoint } from './protobuf-samples';
 import { KEY_COUNT, K_CLUSTER, K_DEST, K_DEST_NS, K_SOURCE, K_SOURCE_NS, type WatchSpec } from './watch-spec';
 import { WT_FIXED64, WT_LEN, WT_VARINT, WireReader } from './wire-reader';
 
-/** Where a point's resource lives, shared by all observations of one ResourceMetrics. */
-interface ResourceRef {
-  buf: Buffer;
-  start: number;
-  end: number;
-}
-
-/** An observation decoded from protobuf; attributes() decodes the stored byte ranges on demand. */
-class ProtobufObservation implements Observation {
-  readonly #resource: ResourceRef;
-  readonly #start: number;
-  readonly #end: number;
-
-  constructor(
-    public cluster: string,
-    public protocol: Protocol,
-    public source: string,
-    public dest: string,
-    public sourceNamespace: string,
-    public destNamespace: string,
-    public timeMs: number,
-    resource: ResourceRef,
-    pointStart: number,
-    pointEnd: number,
-  ) {
-    this.#resource = resource;
-    this.#start = pointStart;
-    this.#end = pointEnd;
-  }
-
-  attributes(): Attributes {
-    const out: Attributes = {};
-    const res = this.#resource;
-    const r = new WireReader(res.buf);
-    collectAttributes(r, res.start, res.end, 1, out); // Resource.attributes = 1
-    collectAttributes(r, this.#start, this.#end, 7, out); // NumberDataPoint.attributes = 7
-    return out;
-  }
+/** The traffic-metric part of the walker, present only when samples are on. */
+interface TrafficPath {
+  samples: ProtobufSamples;
+  point: ValuedPoint;
+  /** The walker's keyValue, bound once. */
+  attrs: AttributeRun;
 }
 
 /**
  * Walks an ExportMetricsServiceRequest in one pass over the bytes, allocating only for the
- * observations it yields. Metrics whose name is not watched are skipped by their length
- * without looking at their points; fields may arrive in any order (a Metric's data is decoded
- * after the whole Metric is read, so the name may follow it).
+ * observations (and samples) it yields. Metrics whose name is neither watched nor a traffic
+ * metric are skipped by their length without looking at their points; fields may arrive in
+ * any order (a Metric's data is decoded after the whole Metric is read, so the name may follow it).
  */
 class ProtobufWalker {
   private readonly r: WireReader;
@@ -58,13 +29,23 @@ class ProtobufWalker {
   /** Value ranges of the KEY_COUNT attributes in use in the current message; start -1 = absent. */
   private readonly valueStart: number[] = new Array<number>(KEY_COUNT).fill(-1);
   private readonly valueEnd: number[] = new Array<number>(KEY_COUNT).fill(0);
+  /** Keys in use: 5, or 7 with the process keys when samples are on. */
+  private readonly keyCount: number;
+  /** Only when traffic metrics are on. */
+  private readonly traffic: TrafficPath | undefined;
   private resource: ResourceRef;
   private resourceCluster = '';
 
   constructor(buf: Buffer, spec: WatchSpec) {
     this.r = new WireReader(buf);
     this.spec = spec;
+    this.keyCount = spec.keys.length;
     this.resource = { buf, start: 0, end: 0 };
+    if (spec.trafficNames.length > 0) {
+      const samples = new ProtobufSamples(this.r, this.valueStart, this.valueEnd);
+      this.traffic = { samples, point: new ValuedPoint(), attrs: new AttributeRun(this.r, this.valueStart, this.valueEnd, this.keyCount, (end) => this.keyValue(end)) };
+      this.result.samples = samples.samples;
+    }
   }
 
   request(): DecodeResult {
@@ -176,14 +157,18 @@ class ProtobufWalker {
     }
     if (dataField !== 5 && dataField !== 7) return; // only Gauge and Sum carry NumberDataPoints
     const protocol = this.watchedProtocol(nameStart, nameEnd);
-    if (protocol === undefined) return;
+    const t = this.traffic;
+    const traffic = t === undefined ? -1 : this.trafficIndex(nameStart, nameEnd);
+    if (protocol === undefined && traffic < 0) return;
     r.pos = dataStart;
     while (r.pos < dataEnd) {
       const tag = r.tag(dataEnd);
       const field = tag >>> 3;
       if (field === 1) {
         r.expect(tag, WT_LEN, dataField === 5 ? 'Gauge' : 'Sum');
-        this.point(r.delimited(dataEnd), protocol);
+        const e = r.delimited(dataEnd);
+        if (t !== undefined && traffic >= 0) this.trafficPoint(e, protocol, traffic, t);
+        else if (protocol !== undefined) this.point(e, protocol);
       } else if (dataField === 7 && (field === 2 || field === 3)) {
         r.expect(tag, WT_VARINT, 'Sum');
         r.skip(WT_VARINT, dataEnd);
@@ -200,6 +185,25 @@ class ProtobufWalker {
       if (this.r.bytesEqual(start, end, nameBytes[i])) return protocols[i];
     }
     return undefined;
+  }
+
+  private trafficIndex(start: number, end: number): number {
+    const bytes = this.spec.trafficNameBytes;
+    for (let i = 0; i < bytes.length; i++) {
+      if (this.r.bytesEqual(start, end, bytes[i])) return i;
+    }
+    return -1;
+  }
+
+  /** A point of a traffic metric: a sample, and an observation too when the metric is watched. */
+  private trafficPoint(end: number, protocol: Protocol | undefined, traffic: number, t: TrafficPath): void {
+    const start = this.r.pos;
+    const p = t.point;
+    this.resetValues();
+    p.read(this.r, end, t.attrs);
+    if (protocol !== undefined) this.emit(protocol, p.flags, p.timeMs, start, end);
+    t.samples.add(this.spec.trafficNames[traffic], p, this.resourceCluster);
+    this.r.pos = end;
   }
 
   private point(end: number, protocol: Protocol): void {
@@ -267,7 +271,8 @@ class ProtobufWalker {
     const mask = len < 256 ? this.spec.keyLengthMask[len] : 0xff;
     if (mask === 0) return;
     const keyBytes = this.spec.keyBytes;
-    for (let i = 0; i < KEY_COUNT; i++) {
+    const n = this.keyCount;
+    for (let i = 0; i < n; i++) {
       if ((mask & (1 << i)) !== 0 && r.bytesEqual(kv.keyStart, kv.keyEnd, keyBytes[i])) {
         this.valueStart[i] = kv.valueStart;
         this.valueEnd[i] = kv.valueEnd;
@@ -277,7 +282,8 @@ class ProtobufWalker {
 
   private resetValues(): void {
     const vs = this.valueStart;
-    for (let i = 0; i < KEY_COUNT; i++) vs[i] = -1;
+    const n = this.keyCount;
+    for (let i = 0; i < n; i++) vs[i] = -1;
   }
 
   private valueText(key: number, absent: string): string {

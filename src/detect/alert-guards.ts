@@ -1,4 +1,5 @@
 import type { Config } from '../config/config';
+import type { Observation } from '../core/observation';
 import type { BaselineStore } from '../store/store';
 import type { Logger } from '../telemetry/logger';
 import type { Telemetry } from '../telemetry/metrics';
@@ -66,6 +67,18 @@ export class AlertGuards {
       detector.setStormPolicy(storm.policy);
       this.storm = storm;
     }
+  }
+
+  /**
+   * The filter rules for alerts of other stages (the traffic detections, as their stand-in
+   * observation): true drops the alert, counted under the rule that matched, file rules first.
+   */
+  filterAndCount(obs: Observation): boolean {
+    if (this.rules !== null && this.rules.filter(obs)) {
+      this.rules.countFiltered(obs);
+      return true;
+    }
+    return this.stored.countFiltered(obs);
   }
 
   start(): void {

@@ -64,19 +64,24 @@ export class EdgeHasher {
   }
 }
 
+// Looked up once: under jest every test file runs in a vm context, where each `Math.imul` in
+// this loop is a slow global lookup (~0.5 µs; ~90 µs per hash), which made in-process tests
+// of bulk traffic crawl. The same speed as `Math.imul` in a plain process.
+const imul = Math.imul;
+
 function step(h: number, c: number, m: number): number {
-  let k = Math.imul(c, m);
+  let k = imul(c, m);
   k = (k << 15) | (k >>> 17);
-  k = Math.imul(k, 0x1b873593);
+  k = imul(k, 0x1b873593);
   h ^= k;
   h = (h << 13) | (h >>> 19);
-  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+  return (imul(h, 5) + 0xe6546b64) | 0;
 }
 
 function fmix(h: number): number {
   h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
+  h = imul(h, 0x85ebca6b);
   h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
+  h = imul(h, 0xc2b2ae35);
   return h ^ (h >>> 16);
 }

@@ -2,6 +2,7 @@ import { parse as parseYaml } from 'yaml';
 import type { Attributes, Observation } from '../core/observation';
 import type { Assessment } from './alert-context';
 import { compilePatterns, PatternError, type ValueMatcher } from './pattern';
+import { RULES } from './rules';
 
 /** A rules file that cannot be used; the message names the entry and the field. */
 export class FilterRulesError extends Error {}
@@ -31,6 +32,8 @@ const FIELDS = {
   dest: (o: Observation) => o.dest,
   source_namespace: (o: Observation) => o.sourceNamespace,
   dest_namespace: (o: Observation) => o.destNamespace,
+  /** The alert's rule: a new-edge rule (from the protocol) or a traffic-anomaly rule. */
+  rule: (o: Observation) => o.rule ?? RULES[o.protocol].rule,
 } as const;
 type FieldName = keyof typeof FIELDS;
 /** Fields of the alert context (README "Alert format"): computed from the baseline before the rules are checked. */

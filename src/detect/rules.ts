@@ -9,7 +9,11 @@ export interface RuleSpec {
   mitreAttack: string[];
 }
 
-const base = { impact: 50, confidence: 50, mitreAttack: ['T1204'] };
+/** What an alert's scores come from (the edge rules' and the traffic rules' are the same). */
+export type Scores = Pick<RuleSpec, 'impact' | 'confidence' | 'mitreAttack'>;
+
+export const BASE_SCORES: Readonly<Scores> = { impact: 50, confidence: 50, mitreAttack: ['T1204'] };
+const base = BASE_SCORES;
 
 export const RULES: Record<Protocol, RuleSpec> = {
   tcp: { rule: 'kubernetes_newly_seen_tcp_edge', titlePrefix: 'Kubernetes newly seen TCP edge in kubernetes cluster', ...base },
@@ -17,12 +21,12 @@ export const RULES: Record<Protocol, RuleSpec> = {
 };
 
 /** Risk score as the original search computes it: impact × confidence / 100. */
-export function riskScore(r: RuleSpec): number {
+export function riskScore(r: Scores): number {
   return (r.impact * r.confidence) / 100;
 }
 
 /** The score and window fields every alert of `spec` carries. */
-export function scoreFields(spec: RuleSpec, windows: { baselineWindowMs: number; detectionWindowMs: number }) {
+export function scoreFields(spec: Scores, windows: { baselineWindowMs: number; detectionWindowMs: number }) {
   return {
     risk_score: riskScore(spec),
     impact: spec.impact,

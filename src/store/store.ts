@@ -1,5 +1,6 @@
 import type { AlertDraft, Alert } from '../core/alert';
 import type { EdgeKey } from '../core/edge';
+import type { Moments, TrafficAnomaly } from '../core/traffic';
 import type { AlertQuery, AlertTriage, StoredRule } from '../core/triage';
 import type { StormPolicy, StormSummaryBuilder, StormSweepResult } from './storm';
 
@@ -142,6 +143,40 @@ export interface OutboxStats {
   failed: Record<string, number>;
 }
 
+/** Raw point values of one traffic key and metric in one clock hour, added up by addTrafficMoments. */
+export interface TrafficDelta {
+  /** trafficKeyId (core/traffic.ts). */
+  key: string;
+  /** floor(point time / 3 600 000): the clock hour the points fall in. */
+  hour: number;
+  metric: string;
+  moments: Moments;
+}
+
+/** A traffic key's baseline (readTrafficBaselines): decayed moments per metric. */
+export interface TrafficBaseline {
+  key: string;
+  metrics: Record<string, Moments>;
+}
+
+/** The firing rule of recordTrafficAnomalies: more than `minCount` anomalies within `windowMs`, at most one firing per `cooldownMs`. */
+export interface TrafficRule {
+  windowMs: number;
+  minCount: number;
+  cooldownMs: number;
+}
+
+/** A key that fired (recordTrafficAnomalies): at `firedMs` (its latest anomaly's bucket), with the anomalies of the window. */
+export interface TrafficFiring {
+  key: string;
+  firedMs: number;
+  /** Oldest first (then by metric). */
+  anomalies: TrafficAnomaly[];
+}
+
+/** What enqueueGuarded did with an alert. */
+export type GuardedEnqueue = 'enqueued' | 'exists' | 'held';
+
 /**
  * The baseline and the alert outbox. Implementations: memory (tests, `memory:`), SQLite (the
  * embedded default), Redis (production, N replicas). All pass test/conformance/store-conformance.ts.
@@ -214,7 +249,8 @@ export interface BaselineStore {
   /**
    * Delete edges last seen before `beforeMs` (and their entries in the alert-context index),
    * finished outbox entries created before it, and storm windows that ended before it (Redis
-   * expires them instead). Returns edges deleted. Edges go in slices (a bounded number per
+   * expires them instead), and traffic keys whose latest hour is before its hour (in slices too,
+   * not counted). Returns edges deleted. Edges go in slices (a bounded number per
    * transaction or script call, yielding to the event loop between them), so intake is not
    * stalled by a big prune; `onSlice` is told each slice's count as it is deleted.
    */
@@ -258,6 +294,50 @@ export interface BaselineStore {
    * Idempotent by `draft.id`: returns false (and changes nothing) when that id exists already.
    */
   enqueueAlert(draft: AlertDraft): Promise<boolean>;
+
+  /**
+   * enqueueAlert through the storm guard: the alert counts against its cluster (`draft.cluster`)
+   * in the current window exactly as a new edge's alert does in `observe` (same counter, same
+   * cap, same summary: a held-back alert is counted under `draft.protocol`, which must be set).
+   * 'exists' (nothing changed) when that id was enqueued or decided before; 'held' when the cap
+   * was spent. Atomic against other replicas; a step a crash interrupted is finished by sweepStorm.
+   * Where the store decides in steps (Redis), a decision this call left to sweepStorm (parkOnly,
+   * or no window to count it in) also answers 'held': not enqueued by this call.
+   */
+  enqueueGuarded(draft: AlertDraft, storm: StormPolicy): Promise<GuardedEnqueue>;
+
+  /**
+   * Traffic baselines (README "Anomalous traffic"): add each delta's moments to the stored
+   * moments of (key, hour, metric). Additive and commutative, so replicas write their own
+   * points' moments without coordination. Prune drops a key whose latest hour (written, or
+   * last read: readTrafficBaselines' `hour`) is before the prune time's hour. A delta with a
+   * non-finite moment is skipped (a NaN point would spoil the baseline for good); a non-integer
+   * hour rejects with RangeError.
+   */
+  addTrafficMoments(deltas: TrafficDelta[]): Promise<void>;
+
+  /**
+   * Each key's baseline as of the start of clock hour `hour`: per metric, the sum over stored
+   * hours h < hour of decayPerHour^(hour − 1 − h) × moments(key, h, metric) (n, sum and sumSq
+   * each weighted). Hours ≥ `hour` are left out: the current hour never weighs in its own
+   * baseline. A store may fold the hours it has answered into one decayed sum (every caller
+   * passes the same decayPerHour); a read at an hour earlier than one answered before may then
+   * include hours up to that earlier read's. Keys with nothing before `hour` are absent; order
+   * follows `keys`. A non-integer `hour`, or decayPerHour outside (0, 1], rejects with RangeError.
+   */
+  readTrafficBaselines(keys: string[], hour: number, decayPerHour: number): Promise<TrafficBaseline[]>;
+
+  /**
+   * Record anomalies, idempotent per (key, metric, bucketMs): a replay or a second replica
+   * recording the same one changes nothing. Then for each key touched, with t = its latest
+   * recorded bucketMs: when more than `rule.minCount` of its anomalies have bucketMs in
+   * (t − windowMs, t] and it last fired at or before t − cooldownMs and before t (or never), it fires at t:
+   * the firing is recorded atomically with the count, so across replicas exactly one caller
+   * gets each firing, and returned with those anomalies. Anomalies older than t − windowMs may
+   * be dropped; firings are kept until prune passes them: prune(beforeMs) drops the ledger of a
+   * key whose latest bucketMs and last firing are both before beforeMs. `rule.windowMs` > 0.
+   */
+  recordTrafficAnomalies(anomalies: TrafficAnomaly[], rule: TrafficRule): Promise<TrafficFiring[]>;
 
   /**
    * Lease up to `max` deliverable entries of `sink` to `consumer` for `leaseMs`: pending entries

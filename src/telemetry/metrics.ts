@@ -45,6 +45,12 @@ export class Telemetry {
   readonly cacheLookups: Counter;
   /** Forgets applied from the store's forget log, by kind (edge: one edge dropped; all: the whole cache). */
   readonly forgetsApplied: Counter;
+  /** Anomalous (10 s bucket, metric) pairs found by the traffic detections, by detection. */
+  readonly trafficAnomalies: Counter;
+  /** (Bucket, metric) pairs of the traffic detections judged by no verdict, by reason (min_points, late). */
+  readonly trafficVerdictsSkipped: Counter;
+  /** Traffic keys refused because `traffic_max_keys` were held (their points dropped). */
+  readonly trafficKeysDropped: Counter;
 
   constructor(attributes: OtelAttributes = { 'service.name': 'edgewatch' }, extraReaders: MetricReader[] = []) {
     this.prometheus = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true });
@@ -69,6 +75,9 @@ export class Telemetry {
     this.requestDuration = m.createHistogram('edgewatch_export_request_duration_seconds', { description: 'OTLP export request latency', ...latency });
     this.cacheLookups = m.createCounter('edgewatch_cache_lookups', { description: 'Known-edge cache lookups, by result' });
     this.forgetsApplied = m.createCounter('edgewatch_forgets_applied', { description: 'Forgets read from the forget log and applied to the known-edge cache, by kind' });
+    this.trafficAnomalies = m.createCounter('edgewatch_traffic_anomalies', { description: 'Anomalous (10 s bucket, metric) pairs of the traffic detections, by detection' });
+    this.trafficVerdictsSkipped = m.createCounter('edgewatch_traffic_verdicts_skipped', { description: 'Traffic (bucket, metric) pairs given no verdict, by reason' });
+    this.trafficKeysDropped = m.createCounter('edgewatch_traffic_keys_dropped', { description: 'Traffic keys refused because traffic_max_keys were held' });
     // The Prometheus client's standard name, so existing process dashboards find it.
     this.gauge('process_resident_memory_bytes', 'Resident memory size in bytes', () => [[process.memoryUsage.rss(), {}]]);
   }

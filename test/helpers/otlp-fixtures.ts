@@ -103,6 +103,7 @@ export const DEFAULT_DECODER_OPTIONS: DecoderOptions = {
   destAttr: 'dest.workload.name',
   sourceNamespaceAttr: 'source.namespace.name',
   destNamespaceAttr: 'dest.namespace.name',
+  trafficMetrics: [],
 };
 
 /** 2025-11-28T10:00:00Z, aligned to 30 s like the reducer's timestamps. */

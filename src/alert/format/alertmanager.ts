@@ -1,4 +1,5 @@
 import { STORM_RULE, type Alert } from '../../core/alert';
+import { isTrafficAlertRule } from '../../core/traffic-rules';
 import type { AlertGroup } from '../alert-group';
 import { groupRequest, jsonRequest, type RenderedRequest } from '../http-sink';
 
@@ -35,8 +36,11 @@ export function postableAlert(a: Alert, opts: AlertmanagerOptions): PostableAler
   const severity = opts.severity ?? a.severity ?? DEFAULT_SEVERITY;
   const labels: Record<string, string> = { ...opts.labels, alertname: a.rule, cluster: a.cluster, severity };
   const annotations: Record<string, string> = { summary: a.title, alert_id: a.id, first_seen: a.first_seen };
-  if (a.protocol !== null) labels.protocol = a.protocol;
-  if (a.rule === STORM_RULE) {
+  // A traffic alert's protocol is only its first anomaly's: as a label it would split one key's alerts.
+  if (a.protocol !== null && !isTrafficAlertRule(a.rule)) labels.protocol = a.protocol;
+  if (isTrafficAlertRule(a.rule)) {
+    trafficFields(a, labels, annotations);
+  } else if (a.rule === STORM_RULE) {
     // Two summaries of one cluster must stay two alerts, not one updated in place.
     if (a.window_start !== undefined) labels.window_start = a.window_start;
     annotations.description = `${a.held_back ?? 0} new edges in cluster ${a.cluster} raised no alert of their own (storm guard); list them: ${a.list_url ?? ''}`;
@@ -69,6 +73,31 @@ export function postableAlert(a: Alert, opts: AlertmanagerOptions): PostableAler
   const generator = opts.generatorUrl ?? a.url ?? opts.defaultGeneratorUrl;
   if (generator !== undefined) out.generatorURL = generator;
   return out;
+}
+
+/** Most anomaly messages in the `anomalies` annotation; the alert JSON (webhook, API) has them all. */
+const ANNOTATED_ANOMALIES = 20;
+
+/** Labels of a traffic-anomaly alert: the key (workloads, process); the anomalies are annotations. */
+function trafficFields(a: Alert, labels: Record<string, string>, annotations: Record<string, string>): void {
+  labels.source_workload = a.source.workload;
+  labels.dest_workload = a.dest.workload;
+  if (a.source.namespace !== null) labels.source_namespace = a.source.namespace;
+  if (a.dest.namespace !== null) labels.dest_namespace = a.dest.namespace;
+  if (a.process !== undefined) {
+    labels.process = a.process.name;
+    labels.process_side = a.process.side;
+  }
+  const anomalies = a.anomalies ?? [];
+  const who = a.process !== undefined ? `process ${a.process.name} (${a.process.side === 'dest' ? 'inbound to' : 'outbound from'} ${a.process.side === 'dest' ? a.dest.workload : a.source.workload})` : `${a.source.workload} → ${a.dest.workload}`;
+  annotations.description = `${anomalies.length} anomalies within an hour (10 s averages above their baseline mean + k·σ) for ${who} in cluster ${a.cluster}.`;
+  annotations.anomalies = anomalies
+    .slice(0, ANNOTATED_ANOMALIES)
+    .map((x) => `${x.bucket_start} ${x.message} (value ${x.value}, mean ${x.mean}, stdev ${x.stdev})`)
+    .join('; ');
+  annotations.anomaly_count = String(anomalies.length);
+  if (a.rule_id !== undefined) annotations.rule_id = a.rule_id;
+  if (a.protocol !== null) annotations.protocol = a.protocol;
 }
 
 /** POST /api/v2/alerts takes a list; one alert per request keeps the outbox's one-entry-one-delivery. */

@@ -1,5 +1,6 @@
 import { SEVERITIES, type Alert, type Severity } from '../../core/alert';
 import { groupValue, type AlertGroup } from '../alert-group';
+import { isTrafficAlertRule, trafficRuleSpec } from '../../core/traffic-rules';
 import { groupRequest, type RenderedRequest } from '../http-sink';
 import { code, endpoint, escapeMrkdwn, header, mrkdwnLink, plainEndpoint, renderSlack, SEVERITY_COLORS, type Block, type SlackAttachment, type SlackMessage } from './slack';
 
@@ -16,7 +17,9 @@ function clip(text: string, max = SECTION_MAX): string {
 export function groupHeadline(group: AlertGroup): string {
   const n = group.alerts.length;
   const keys = group.keys;
-  let text = `${n} newly seen ${n === 1 ? 'edge' : 'edges'}`;
+  // A group holding traffic-anomaly alerts (grouped by a shared field) is not all new edges.
+  const mixed = group.alerts.some((a) => isTrafficAlertRule(a.rule));
+  let text = mixed ? `${n} ${n === 1 ? 'alert' : 'alerts'}` : `${n} newly seen ${n === 1 ? 'edge' : 'edges'}`;
   if (keys['source.workload'] !== undefined) text += ` from ${keys['source.workload']}`;
   else if (keys['dest.workload'] !== undefined) text += ` to ${keys['dest.workload']}`;
   if (keys.cluster !== undefined) text += ` in cluster ${keys.cluster}`;
@@ -25,6 +28,7 @@ export function groupHeadline(group: AlertGroup): string {
 
 /** One edge of the list: what differs within the group (the dest, when grouped by source). */
 function edgeLine(a: Alert, group: AlertGroup): string {
+  if (isTrafficAlertRule(a.rule)) return trafficLine(a);
   const bySource = group.keys['source.workload'] !== undefined;
   const byDest = !bySource && group.keys['dest.workload'] !== undefined;
   const proto = (a.protocol ?? '').toUpperCase();
@@ -34,7 +38,17 @@ function edgeLine(a: Alert, group: AlertGroup): string {
   return `• ${edge}${proto ? ` over ${proto}` : ''}${extras.length > 0 ? ` · ${extras.join(' · ')}` : ''}${link}`;
 }
 
+/** A traffic-anomaly alert in a group: its rule's name, whose traffic, how many anomalies. */
+function trafficLine(a: Alert): string {
+  const name = trafficRuleSpec(a.rule)?.name ?? a.rule;
+  const who = a.process !== undefined ? `process ${code(a.process.name)} of ${endpoint(a.process.side === 'dest' ? a.dest : a.source)}` : `${endpoint(a.source)} → ${endpoint(a.dest)}`;
+  return `• ${escapeMrkdwn(name)}: ${who} · ${(a.anomalies ?? []).length} anomalies`;
+}
+
 function intro(group: AlertGroup): string {
+  if (group.alerts.some((a) => isTrafficAlertRule(a.rule))) {
+    return `Alerts${group.keys.cluster !== undefined ? ` in cluster ${code(group.keys.cluster)}` : ''}:`;
+  }
   const first = group.alerts[0];
   const cluster = group.keys.cluster !== undefined ? ` in cluster ${code(group.keys.cluster)}` : '';
   if (group.keys['source.workload'] !== undefined) return `${endpoint(first.source)} talked to these for the first time${cluster}:`;

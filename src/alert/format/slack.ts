@@ -1,11 +1,13 @@
 import { STORM_RULE, type Alert, type AlertContext, type AlertEndpoint, type ContextKind, type Severity } from '../../core/alert';
+import { isTrafficAlertRule } from '../../core/traffic-rules';
 import { jsonRequest, type RenderedRequest } from '../http-sink';
+import { trafficMessage } from './slack-traffic';
 
 /** Slack Block Kit limits: header text 150 characters, section field text 2000, 10 fields. */
 const HEADER_MAX = 150;
 const FIELD_MAX = 2000;
 
-interface TextObject {
+export interface TextObject {
   type: 'plain_text' | 'mrkdwn';
   text: string;
   emoji?: boolean;
@@ -71,7 +73,7 @@ export function plainEndpoint(e: AlertEndpoint): string {
 }
 
 /** Slack renders a date token in each reader's time zone; the fallback text is the ISO time. */
-function when(iso: string): string {
+export function when(iso: string): string {
   const s = Math.floor(Date.parse(iso) / 1000);
   return Number.isFinite(s) ? `<!date^${s}^{date_short_pretty} {time_secs}|${iso}>` : escapeMrkdwn(iso);
 }
@@ -177,7 +179,8 @@ function context(a: Alert): Block {
 }
 
 export function slackMessage(alert: Alert): SlackMessage {
-  return alert.rule === STORM_RULE ? stormMessage(alert) : edgeMessage(alert);
+  if (alert.rule === STORM_RULE) return stormMessage(alert);
+  return isTrafficAlertRule(alert.rule) ? trafficMessage(alert) : edgeMessage(alert);
 }
 
 export function renderSlack(alert: Alert): RenderedRequest {

@@ -1,4 +1,5 @@
 import { STORM_RULE, type Alert } from '../../core/alert';
+import { isTrafficAlertRule, TRAFFIC_RULES } from '../../core/traffic-rules';
 import type { AlertGroup } from '../alert-group';
 import { groupRequest, jsonRequest, type RenderedRequest } from '../http-sink';
 
@@ -15,6 +16,7 @@ export interface HecOptions {
 const SEARCH_NAMES: Record<string, string> = {
   kubernetes_newly_seen_tcp_edge: 'Kubernetes newly seen TCP edge',
   kubernetes_newly_seen_udp_edge: 'Kubernetes newly seen UDP edge',
+  ...Object.fromEntries(Object.values(TRAFFIC_RULES).map((r) => [r.rule, r.name])),
 };
 
 /** HEC envelope (docs: "Format events for HTTP Event Collector"). */
@@ -39,6 +41,7 @@ function epochSeconds(iso: string): number {
  * the first data point, the search counted an hour of them.
  */
 export function hecEvent(a: Alert): Record<string, unknown> {
+  if (isTrafficAlertRule(a.rule)) return trafficEvent(a);
   const searchColumns: Record<string, unknown> = {
     host: a.cluster,
     'k8s.cluster.name': a.cluster,
@@ -57,6 +60,32 @@ export function hecEvent(a: Alert): Record<string, unknown> {
     firstTime: first,
     lastTime: first,
     ...a,
+  };
+}
+
+/**
+ * A traffic-anomaly alert's event: the columns its search outputs (the group-by fields, `count`
+ * and `anomalies` — the messages), then the alert fields (the anomalies with their numbers).
+ */
+function trafficEvent(a: Alert): Record<string, unknown> {
+  const anomalies = a.anomalies ?? [];
+  const columns: Record<string, unknown> = { host: a.cluster, 'k8s.cluster.name': a.cluster };
+  if (a.source.workload !== '*') columns['source.workload.name'] = a.source.workload;
+  if (a.dest.workload !== '*') columns['dest.workload.name'] = a.dest.workload;
+  if (a.process !== undefined) columns[`${a.process.side}.process.name`] = a.process.name;
+  columns.count = anomalies.length;
+  const times = anomalies.map((x) => Math.floor(epochSeconds(x.bucket_start)));
+  const first = Math.floor(epochSeconds(a.first_seen));
+  return {
+    ...columns,
+    search_name: SEARCH_NAMES[a.rule],
+    message: a.title,
+    firstTime: first,
+    lastTime: times.length > 0 ? Math.max(...times) : first,
+    ...a,
+    // The search's `values(anomalies)`: the messages; the alert's own objects stay under anomaly_details.
+    anomalies: anomalies.map((x) => x.message),
+    anomaly_details: anomalies,
   };
 }
 

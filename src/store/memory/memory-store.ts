@@ -18,6 +18,8 @@ import type {
   ScopeRecord,
   Sighting,
   StoredAlert,
+  TrafficBaseline,
+  TrafficDelta,
 } from '../store';
 import type { StormPolicy, StormSummaryBuilder, StormSweepResult } from '../storm';
 import { MemoryForgetLog } from './memory-forget-log';
@@ -28,6 +30,12 @@ import { PRUNE_SLICE_EDGES, yieldToIntake } from '../prune-slices';
 import { MemoryTriage } from './memory-triage';
 import { MemoryLeases } from './memory-leases';
 import { MemoryStorm } from './memory-storm';
+import type { TrafficAnomaly } from '../../core/traffic';
+import type { GuardedEnqueue, TrafficFiring, TrafficRule } from '../store';
+import { MemoryAnomalies } from './memory-anomalies';
+import { enqueueGuardedMemory } from './memory-guarded-enqueue';
+import { MemoryTraffic } from './memory-traffic';
+import { pruneHour } from '../traffic-state';
 
 export interface MemoryStoreOptions {
   /** The store's clock, which places observations in storm windows; tests pin it. */
@@ -54,6 +62,8 @@ export class MemoryStore implements BaselineStore {
   private readonly triage = new MemoryTriage();
   private readonly leases = new MemoryLeases();
   private readonly storm = new MemoryStorm();
+  private readonly anomalies = new MemoryAnomalies();
+  private readonly traffic = new MemoryTraffic();
   private readonly clock: () => number;
   private closed = false;
 
@@ -144,7 +154,9 @@ export class MemoryStore implements BaselineStore {
     if (slice > 0) onSlice?.(slice);
     this.outbox.prune(beforeMs);
     this.storm.prune(beforeMs);
+    this.anomalies.prune(beforeMs);
     this.triage.retainStates((id) => this.outbox.has(id));
+    await this.traffic.prune(pruneHour(beforeMs), () => this.check());
     return deleted;
   }
 
@@ -187,9 +199,29 @@ export class MemoryStore implements BaselineStore {
     return this.forgets.since(cursor);
   }
 
+  async addTrafficMoments(deltas: TrafficDelta[]): Promise<void> {
+    this.check();
+    this.traffic.add(deltas);
+  }
+
+  async readTrafficBaselines(keys: string[], hour: number, decayPerHour: number): Promise<TrafficBaseline[]> {
+    this.check();
+    return this.traffic.read(keys, hour, decayPerHour);
+  }
+
   async enqueueAlert(draft: AlertDraft): Promise<boolean> {
     this.check();
     return this.outbox.enqueue(draft, null, Date.now());
+  }
+
+  async enqueueGuarded(draft: AlertDraft, storm: StormPolicy): Promise<GuardedEnqueue> {
+    this.check();
+    return enqueueGuardedMemory(this.storm, this.outbox, draft, storm, this.clock());
+  }
+
+  async recordTrafficAnomalies(anomalies: TrafficAnomaly[], rule: TrafficRule): Promise<TrafficFiring[]> {
+    this.check();
+    return this.anomalies.record(anomalies, rule);
   }
 
   async claimAlerts(sink: string, consumer: string, max: number, leaseMs: number): Promise<OutboxEntry[]> {

@@ -32,6 +32,17 @@
  *                               (alert | held | held@<later start>). Expires a day after its end
  *   {ew:C}:storm-due    ZSET    "<start>|<cluster>" -> window end ms: windows with held-back
  *                               edges waiting for their summary (which lives in C's outbox)
+ *   {ew:N}:storm-guarded ZSET   alert id -> parked at ms: ids enqueueGuarded parked in the shard
+ *                               N of the id (redis-guarded-enqueue.ts), so a later call with the
+ *                               id is 'exists' whatever was decided; pruned with the outbox
+ *   {ew:N}:tr-anomalies:<k> ZSET traffic-anomaly ledger of traffic key <k> (trafficKeyId, N =
+ *                               shard of <k>): "<bucket ms>|<metric>" -> bucket ms, the last window
+ *   {ew:N}:tr-ledger:<k> HASH   "<bucket ms>|<metric>" -> anomaly JSON (value, mean, stdev, z),
+ *                               latest (latest bucket ms), fired (last firing ms)
+ *   {ew:N}:tr-ledgers   ZSET    traffic key -> latest bucket ms: prune's index of the ledgers
+ *   {ew:N}:tr-moments   HASH    traffic baselines (redis-traffic.ts): traffic key id (N = shard
+ *                               of it) -> packed state: 4-byte latest hour, then msgpack of the
+ *                               decayed base and pending hour slots (layout: lua/traffic-add.lua)
  *   {ew:N}:wl-edges:<w> ZSET    per-workload index of alert context (src/store/edge-ends.ts):
  *                               "<protocol><dir>|<peer>" -> first-seen ms of that edge, where
  *                               <w> = `<len>:<scope>|<workload>` and N = shard of <w>
@@ -79,6 +90,9 @@ export interface ShardKeys {
   stormParked: string;
   stormParkedAt: string;
   stormDue: string;
+  stormGuarded: string;
+  trafficLedgers: string;
+  trafficMoments: string;
 }
 
 export class RedisKeys {
@@ -102,6 +116,9 @@ export class RedisKeys {
         stormParked: `${tag}:storm-parked`,
         stormParkedAt: `${tag}:storm-parked-at`,
         stormDue: `${tag}:storm-due`,
+        stormGuarded: `${tag}:storm-guarded`,
+        trafficLedgers: `${tag}:tr-ledgers`,
+        trafficMoments: `${tag}:tr-moments`,
       };
     });
   }
@@ -135,6 +152,13 @@ export class RedisKeys {
   /** A cluster's storm window from `startMs`, in the cluster's counter shard (`shardOf(cluster)`). */
   stormWindow(cluster: string, startMs: number): string {
     return `{${this.prefix}:${shardOf(cluster)}}:storm:${startMs}:${cluster}`;
+  }
+
+  /** A traffic key's anomaly ledger (recordTrafficAnomalies), in the shard of its trafficKeyId. */
+  trafficLedger(keyId: string): { shard: number; anomalies: string; ledger: string } {
+    const shard = shardOf(keyId);
+    const tag = `{${this.prefix}:${shard}}`;
+    return { shard, anomalies: `${tag}:tr-anomalies:${keyId}`, ledger: `${tag}:tr-ledger:${keyId}` };
   }
 
   /** Marks that shard N's edges from before the per-workload index were back-filled into it. */

@@ -18,6 +18,8 @@ import type {
   ScopeRecord,
   Sighting,
   StoredAlert,
+  TrafficBaseline,
+  TrafficDelta,
 } from '../store';
 import type { StormPolicy, StormSummaryBuilder, StormSweepResult } from '../storm';
 import { checkServerVersion, closeClient, createClient, DEFAULT_CONNECTION, ensureReady, pingAll, toStoreError, type ConnectionOptions } from './connection';
@@ -29,10 +31,16 @@ import { RedisStorm } from './redis-storm';
 import { RedisAlerts } from './redis-alerts';
 import { RedisOutbox } from './redis-outbox';
 import { scanEdges } from './redis-scan';
+import { RedisTraffic } from './redis-traffic';
 import { RedisTriage } from './redis-triage';
+import { pruneHour } from '../traffic-state';
 import { asArray, asNumber, asString } from './replies';
 import type { RedisClient } from './scripts';
 import { parseRedisUrl } from './url';
+import type { TrafficAnomaly } from '../../core/traffic';
+import type { GuardedEnqueue, TrafficFiring, TrafficRule } from '../store';
+import { pruneAnomaliesRedis, recordAnomaliesRedis } from './redis-anomalies';
+import { enqueueGuardedRedis, pruneGuardedRedis } from './redis-guarded-enqueue';
 
 export interface RedisStoreOptions {
   redisPassword?: string;
@@ -70,6 +78,7 @@ export class RedisStore implements BaselineStore {
   private readonly triage: RedisTriage;
   private readonly alerts: RedisAlerts;
   private readonly forgets: RedisForgets;
+  private readonly traffic: RedisTraffic;
   private readonly conn: ConnectionOptions;
   private readonly pruneBatch: number;
   private sinks: string[] = [];
@@ -85,6 +94,7 @@ export class RedisStore implements BaselineStore {
     this.triage = new RedisTriage(this.client, this.keys);
     this.alerts = new RedisAlerts(this.client, this.keys, this.triage);
     this.forgets = new RedisForgets(this.client, this.keys);
+    this.traffic = new RedisTraffic(this.client, this.keys);
   }
 
   /** Sinks live in the alerts themselves: each entry names the sinks it was enqueued for. */
@@ -146,6 +156,9 @@ export class RedisStore implements BaselineStore {
       // Parks a crash left while nobody sweeps (the storm guard turned off since) are finished
       // here: each park carries its cap and window, so no policy is needed.
       await this.storm.sweep(PARK_ABANDONED_MS);
+      await Promise.all([pruneAnomaliesRedis(this.client, this.keys, beforeMs), pruneGuardedRedis(this.client, this.keys, beforeMs)]);
+      // Traffic keys, one HSCAN page per script call; not edges, so not counted.
+      await this.traffic.prune(pruneHour(beforeMs), this.pruneBatch);
       return perShard.reduce((a, b) => a + b, 0);
     });
   }
@@ -193,8 +206,24 @@ export class RedisStore implements BaselineStore {
     return this.run('forgottenSince', () => this.forgets.since(cursor));
   }
 
+  addTrafficMoments(deltas: TrafficDelta[]): Promise<void> {
+    return this.run('addTrafficMoments', () => this.traffic.add(deltas));
+  }
+
+  readTrafficBaselines(keys: string[], hour: number, decayPerHour: number): Promise<TrafficBaseline[]> {
+    return this.run('readTrafficBaselines', () => this.traffic.read(keys, hour, decayPerHour));
+  }
+
   enqueueAlert(draft: AlertDraft): Promise<boolean> {
     return this.run('enqueueAlert', () => this.outbox.enqueue(draft, this.sinks));
+  }
+
+  enqueueGuarded(draft: AlertDraft, storm: StormPolicy): Promise<GuardedEnqueue> {
+    return this.run('enqueueGuarded', () => enqueueGuardedRedis(this.client, this.keys, this.storm, this.sinks, draft, storm));
+  }
+
+  recordTrafficAnomalies(anomalies: TrafficAnomaly[], rule: TrafficRule): Promise<TrafficFiring[]> {
+    return this.run('recordTrafficAnomalies', () => recordAnomaliesRedis(this.client, this.keys, anomalies, rule));
   }
 
   claimAlerts(sink: string, consumer: string, max: number, leaseMs: number): Promise<OutboxEntry[]> {

@@ -33,6 +33,12 @@ export interface ScriptCommands {
   ewStormParkedV1(parkedAt: string, parked: string, minAgeMs: Arg, limit: Arg): Promise<unknown>;
   ewStormDueV1(due: string, graceMs: Arg, limit: Arg): Promise<unknown>;
   ewStormSummariseV1(window: string, due: string, outbox: string, alertIds: string, deliveries: string, counts: string, ...argv: Arg[]): Promise<unknown>;
+  ewStormParkV1(alertIds: string, alertOwner: string, parked: string, parkedAt: string, guarded: string, ...argv: Arg[]): Promise<unknown>;
+  ewTrafficAnomaliesV1(numKeys: number, ...keysAndArgv: Arg[]): Promise<unknown>;
+  ewTrafficAnomaliesPruneV1(numKeys: number, ...keysAndArgv: Arg[]): Promise<unknown>;
+  ewTrafficAddV1(moments: string, ...argv: Arg[]): Promise<unknown>;
+  ewTrafficReadV1(moments: string, hour: Arg, decay: Arg, ...keyIds: string[]): Promise<unknown>;
+  ewTrafficMomentsPruneV1(moments: string, cutHour: Arg, cursor: string, count: Arg): Promise<unknown>;
 }
 
 export type RedisClient = (Redis | Cluster) & ScriptCommands;
@@ -61,6 +67,12 @@ const SCRIPTS: { name: keyof ScriptCommands; file: string; keys?: number }[] = [
   { name: 'ewStormParkedV1', file: 'storm-parked.lua', keys: 2 },
   { name: 'ewStormDueV1', file: 'storm-due.lua', keys: 1 },
   { name: 'ewStormSummariseV1', file: 'storm-summarise.lua', keys: 6 },
+  { name: 'ewStormParkV1', file: 'storm-park.lua', keys: 5 },
+  { name: 'ewTrafficAnomaliesV1', file: 'traffic-anomalies.lua' },
+  { name: 'ewTrafficAnomaliesPruneV1', file: 'traffic-anomalies-prune.lua' },
+  { name: 'ewTrafficAddV1', file: 'traffic-add.lua', keys: 1 },
+  { name: 'ewTrafficReadV1', file: 'traffic-read.lua', keys: 1 },
+  { name: 'ewTrafficMomentsPruneV1', file: 'traffic-moments-prune.lua', keys: 1 },
 ];
 
 /**

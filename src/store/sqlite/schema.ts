@@ -6,6 +6,8 @@ import { V3_FORGETS } from './migrations/v3-forgets';
 import { V4_CONTEXT } from './migrations/v4-context';
 import { V5_TRIAGE } from './migrations/v5-triage';
 import { V6_LEASES } from './migrations/v6-leases';
+import { V7_TRAFFIC } from './migrations/v7-traffic';
+import { V8_ANOMALIES } from './migrations/v8-anomalies';
 
 /**
  * The SQLite schema as an ordered list of migrations; `PRAGMA user_version` records how many
@@ -13,7 +15,7 @@ import { V6_LEASES } from './migrations/v6-leases';
  * Times are integer milliseconds since the epoch. Each migration is its own file under
  * migrations/ (one schema change each, numbered).
  */
-const MIGRATIONS: readonly string[] = [V1_BASELINE, V2_STORM, V3_FORGETS, V4_CONTEXT, V5_TRIAGE, V6_LEASES];
+const MIGRATIONS: readonly string[] = [V1_BASELINE, V2_STORM, V3_FORGETS, V4_CONTEXT, V5_TRIAGE, V6_LEASES, V7_TRAFFIC, V8_ANOMALIES];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 

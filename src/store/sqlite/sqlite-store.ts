@@ -21,6 +21,8 @@ import type {
   ScopeRecord,
   Sighting,
   StoredAlert,
+  TrafficBaseline,
+  TrafficDelta,
 } from '../store';
 import type { StormPolicy, StormSummaryBuilder, StormSweepResult } from '../storm';
 import { toStoreError } from './errors';
@@ -32,9 +34,15 @@ import { SqliteLeases } from './sqlite-leases';
 import { SqliteOutbox } from './sqlite-outbox';
 import { scanEdges } from './sqlite-scan';
 import { SqliteStorm } from './sqlite-storm';
+import { SqliteTraffic } from './sqlite-traffic';
 import { SqliteTriage } from './sqlite-triage';
 import { prepareStatements } from './statements';
+import type { TrafficAnomaly } from '../../core/traffic';
+import type { GuardedEnqueue, TrafficFiring, TrafficRule } from '../store';
+import { SqliteAnomalies } from './sqlite-anomalies';
+import { enqueueGuardedSqlite } from './sqlite-guarded-enqueue';
 import { PRUNE_SLICE_EDGES, yieldToIntake } from '../prune-slices';
+import { pruneHour } from '../traffic-state';
 
 export interface SqliteStoreOptions {
   /** How long a write waits for another connection's lock before failing with SQLITE_BUSY. */
@@ -58,6 +66,10 @@ interface Open {
   forgets: SqliteForgets;
   triage: SqliteTriage;
   leases: SqliteLeases;
+  /** Traffic-anomaly ledgers (traffic_ledgers, traffic_anomalies). */
+  anomalies: SqliteAnomalies;
+  /** Traffic baselines (traffic). */
+  traffic: SqliteTraffic;
 }
 
 /**
@@ -145,8 +157,15 @@ export class SqliteStore implements BaselineStore {
       if (n < slice) break;
       await yieldToIntake();
     }
+    // Traffic keys in slices too; they are not edges, so not counted.
+    for (const cut = pruneHour(beforeMs); ; ) {
+      const n = await this.write('prune', (c) => c.traffic.pruneSlice(cut, slice));
+      if (n < slice) break;
+      await yieldToIntake();
+    }
     await this.write('prune', (c) => {
       c.storm.prune(beforeMs);
+      c.anomalies.prune(beforeMs);
       c.edges.pruneOutbox(beforeMs);
     });
     return deleted;
@@ -181,8 +200,25 @@ export class SqliteStore implements BaselineStore {
     return this.write('forgottenSince', (c) => c.forgets.since(cursor), 'deferred');
   }
 
+  async addTrafficMoments(deltas: TrafficDelta[]): Promise<void> {
+    if (deltas.length > 0) await this.write('addTrafficMoments', (c) => c.traffic.add(deltas));
+  }
+
+  async readTrafficBaselines(keys: string[], hour: number, decayPerHour: number): Promise<TrafficBaseline[]> {
+    return this.write('readTrafficBaselines', (c) => c.traffic.read(keys, hour, decayPerHour));
+  }
+
   async enqueueAlert(draft: AlertDraft): Promise<boolean> {
     return this.write('enqueueAlert', (c) => c.outbox.enqueue(draft, Date.now()));
+  }
+
+  async enqueueGuarded(draft: AlertDraft, storm: StormPolicy): Promise<GuardedEnqueue> {
+    return this.write('enqueueGuarded', (c) => enqueueGuardedSqlite(c.storm, c.outbox, draft, storm, this.clock()));
+  }
+
+  async recordTrafficAnomalies(anomalies: TrafficAnomaly[], rule: TrafficRule): Promise<TrafficFiring[]> {
+    if (anomalies.length === 0) return [];
+    return this.write('recordTrafficAnomalies', (c) => c.anomalies.record(anomalies, rule));
   }
 
   async claimAlerts(sink: string, consumer: string, max: number, leaseMs: number): Promise<OutboxEntry[]> {
@@ -262,7 +298,7 @@ export class SqliteStore implements BaselineStore {
       migrate(db);
       const st = prepareStatements(db);
       const tx = db.transaction((fn: () => unknown) => fn());
-      this.conn = { db, tx, edges: new SqliteEdges(db, st), index: new SqliteEdgeIndex(db), outbox: new SqliteOutbox(st), storm: new SqliteStorm(db), forgets: new SqliteForgets(db), triage: new SqliteTriage(db, st), leases: new SqliteLeases(db) };
+      this.conn = { db, tx, edges: new SqliteEdges(db, st), index: new SqliteEdgeIndex(db), outbox: new SqliteOutbox(st), storm: new SqliteStorm(db), forgets: new SqliteForgets(db), triage: new SqliteTriage(db, st), leases: new SqliteLeases(db), anomalies: new SqliteAnomalies(db), traffic: new SqliteTraffic(db) };
       return this.conn;
     } catch (err) {
       db.close();

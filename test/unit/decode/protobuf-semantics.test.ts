@@ -67,7 +67,7 @@ describe('decodeProtobuf: selection and fields', () => {
   });
 
   test('configured metric names and attribute keys are used', () => {
-    const d = new OtlpDecoder({ metrics: ['udp.bytes'], clusterAttr: 'c', sourceAttr: 's', destAttr: 'd', sourceNamespaceAttr: 'sn', destNamespaceAttr: 'dn' });
+    const d = new OtlpDecoder({ metrics: ['udp.bytes'], clusterAttr: 'c', sourceAttr: 's', destAttr: 'd', sourceNamespaceAttr: 'sn', destNamespaceAttr: 'dn', trafficMetrics: [] });
     const p = w.point(w.kv('s', 'S'), w.kv('d', 'D'), w.kv('sn', 'SN'), w.kv('dn', 'DN'), w.kv('c', 'C'));
     const r = d.decodeProtobuf(w.request(w.resourceMetrics(w.scopeMetrics(w.metric('udp.bytes', w.gauge(p)), w.metric('tcp.packets', w.sum(p))))));
     expect(r.observations.map(edgeOf)).toEqual([{ cluster: 'C', protocol: 'udp', source: 'S', dest: 'D', srcNs: 'SN', dstNs: 'DN', timeMs: 0 }]);
