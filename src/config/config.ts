@@ -46,6 +46,7 @@ export interface Config {
   cacheMaxEdges: number;
   cacheWarm: 'true' | 'false';
   flushIntervalMs: number;
+  lastSeenResolutionMs: number;
   pruneIntervalMs: number;
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
   tlsCertFile?: string;

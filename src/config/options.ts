@@ -70,6 +70,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   opt('cacheMaxEdges', 'cache_max_edges', 'int', '1000000', 'Known edges kept in process memory; a miss costs one store lookup.'),
   opt('cacheWarm', 'cache_warm', 'enum', 'true', 'After a start, refill the known-edge cache from the store in the background, most recent edges first (`false`: learn them from traffic, one store lookup each).', ['true', 'false']),
   opt('flushIntervalMs', 'flush_interval', 'duration', '1s', 'How often batched last-seen refreshes are written to the store.'),
+  opt('lastSeenResolutionMs', 'last_seen_resolution', 'duration', '5m', 'Granularity of the last-seen the store keeps for a known edge: a point is written only when it opens a new period of this length for its edge, so a busy baseline costs one store write per edge per period, not per point (capped at 1/1000 of `baseline_window`; `0`: write every later point).'),
   opt('pruneIntervalMs', 'prune_interval', 'duration', '10m', 'How often edges older than the baseline window are pruned.'),
   opt('logLevel', 'log_level', 'enum', 'info', 'Log level.', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']),
   opt('tlsCertFile', 'tls_cert_file', 'string', undefined, 'PEM certificate (chain) of the OTLP gRPC and HTTP receivers; with `tls_key_file` it turns TLS on. Reloaded when the file changes.'),

@@ -20,6 +20,11 @@ export interface DetectorOptions extends ContextOptions {
   clockSkewMs: number;
   baselineScope: 'cluster' | 'global';
   cacheMaxEdges: number;
+  /**
+   * `last_seen_resolution`: a known edge's point is handed to the store only when it starts a new
+   * period of this length (default 0: every later point). Capped at 1/1000 of the window.
+   */
+  lastSeenResolutionMs?: number;
   /** `external_url`: new-edge alerts link to the edge on the page. */
   externalUrl?: string;
   /** Milliseconds since the epoch; injectable so tests pin every boundary. */
@@ -58,6 +63,8 @@ export class Detector implements Stage<Observation[], DetectResult> {
   private forgetCursor: string | null = null;
   private syncing: Promise<void> | null = null;
   private readonly fence = new ForgetFence();
+  /** Effective last-seen resolution (ms, 0 = none): see lastSeenResolutionMs. */
+  private readonly resolution: number;
 
   constructor(
     private readonly store: BaselineStore,
@@ -69,6 +76,7 @@ export class Detector implements Stage<Observation[], DetectResult> {
     this.learning = new LearningPeriod(store, opts.learningPeriodMs);
     this.now = opts.now ?? Date.now;
     this.context = contextPolicy(opts);
+    this.resolution = lastSeenResolution(opts.lastSeenResolutionMs ?? 0, opts.baselineWindowMs);
   }
 
   setFilter(filter: AlertFilter): void {
@@ -99,6 +107,7 @@ export class Detector implements Stage<Observation[], DetectResult> {
     const now = this.now();
     const windowMs = this.opts.baselineWindowMs;
     const global = this.opts.baselineScope === 'global';
+    const res = this.resolution;
     const misses: TimedPoint[] = [];
     let hits = 0;
     for (const obs of batch) {
@@ -110,7 +119,10 @@ export class Detector implements Stage<Observation[], DetectResult> {
       const cached = this.cache.knownHash(h, t, t - windowMs);
       if (cached >= 0) {
         hits++;
-        if (t > cached) this.refreshes.add(h, scope, obs.protocol, obs.source, obs.dest, t);
+        // The cache keeps the exact last-seen; the store gets the first point of each period. Each
+        // edge's periods start at its own offset (a hash lane), so writes spread evenly in time
+        // instead of every edge crossing one boundary at once.
+        if (t > cached && (res === 0 || samePeriod(t, cached, (h[1] >>> 0) % res, res) === false)) this.refreshes.add(h, scope, obs.protocol, obs.source, obs.dest, t);
         continue;
       }
       const key: EdgeKey = { scope, protocol: obs.protocol, source: obs.source, dest: obs.dest };
@@ -240,4 +252,18 @@ export class Detector implements Stage<Observation[], DetectResult> {
     if (page.keys.length > 0) this.telemetry.forgetsApplied.add(page.keys.length, { kind: 'edge' });
     this.forgetCursor = page.cursor;
   }
+}
+
+/**
+ * The resolution in force: never more than 1/1000 of the baseline window, so the store's lag
+ * (< one period) is at most 0.1 % of the window whatever the two settings.
+ */
+/** Whether two times fall in one period of length `res` whose boundaries sit at `phase` (mod res). */
+export function samePeriod(a: number, b: number, phase: number, res: number): boolean {
+  return Math.floor((a + phase) / res) === Math.floor((b + phase) / res);
+}
+
+export function lastSeenResolution(configuredMs: number, baselineWindowMs: number): number {
+  if (!(configuredMs > 0)) return 0;
+  return Math.max(0, Math.min(configuredMs, Math.floor(baselineWindowMs / 1000)));
 }

@@ -11,13 +11,12 @@ const MAX_SWEEP = 64;
 const MIN_SLOTS = 16;
 
 /**
- * Known-edge cache: edge → a last-seen time (ms) the store holds or will hold after the next
- * refresh flush. Holds up to `maxEntries` edges in one open-addressing table of keyed 128-bit
+ * Known-edge cache: edge → its last-seen time (ms) as this process knows it; the store holds it
+ * to within one `last_seen_resolution` period (detector.ts) once the next refresh flush ran. Holds up to `maxEntries` edges in one open-addressing table of keyed 128-bit
  * hashes (edge-table.ts), sized for that many at ≤ 60 % load; it starts small and grows on
  * demand, so a small deployment never pays for the cap. Beyond the cap, CLOCK evicts an entry
  * not looked up since the hand last passed (`evictions` counts them): an evicted edge costs one
- * store lookup when it is seen again. A miss is always safe; a hit never claims more than the
- * store holds.
+ * store lookup when it is seen again. A miss is always safe.
  */
 export class EdgeCache {
   private table: EdgeTable;

@@ -1,4 +1,4 @@
-import { Detector, type DetectorOptions } from '../../../src/detect/detector';
+import { Detector, lastSeenResolution, samePeriod, type DetectorOptions } from '../../../src/detect/detector';
 import { MemoryStore } from '../../../src/store/memory/memory-store';
 import { Telemetry } from '../../../src/telemetry/metrics';
 import { obs, type ObsSpec } from '../../helpers/observations';
@@ -211,6 +211,70 @@ describe('detector: once per appearance (rule 5)', () => {
     expect((await r.store.listEdges({ limit: 10 })).map((e) => e.key.dest)).toEqual(['other']);
     await r.send({ t: NOW + D + 1 });
     expect((await r.alerts()).filter((a) => a.first_seen === new Date(NOW + D + 1).toISOString())).toHaveLength(1);
+  });
+});
+
+describe('detector: last_seen_resolution (one store write per edge per period)', () => {
+  const M = 60_000;
+  const lastSeen = async (r: Rig): Promise<number> => (await r.store.listEdges({ limit: 10 }))[0].lastSeenMs;
+
+  test('a point a minute for 20 min: the store gets about one per 5-min period and never trails by a period', async () => {
+    const r = await rig({ lastSeenResolutionMs: 5 * M });
+    await r.send({ t: NOW });
+    await r.det.flush(); // the first flush reads the forget log and starts the cache afresh
+    await r.send({ t: NOW });
+    const stored = new Set<number>();
+    for (let k = 1; k <= 20; k++) {
+      r.clock.now = NOW + k * M;
+      await r.send({ t: NOW + k * M });
+      await r.det.flush();
+      const s = await lastSeen(r);
+      stored.add(s);
+      expect(NOW + k * M - s).toBeLessThan(5 * M);
+    }
+    expect(stored.size).toBeGreaterThanOrEqual(4);
+    expect(stored.size).toBeLessThanOrEqual(5);
+    expect(await r.alerts()).toHaveLength(1);
+  });
+
+  test('detection in the process stays exact: the cache holds the last point, not the stored one', async () => {
+    const r = await rig({ lastSeenResolutionMs: 40 * M });
+    const edges = Array.from({ length: 50 }, (_, i) => ({ src: `s${i}` }));
+    await r.send(...edges.map((e) => ({ ...e, t: NOW })));
+    await r.send(...edges.map((e) => ({ ...e, t: NOW + 30_000 })));
+    // 30 s into a 40-min period: only an edge whose period boundary lies in between is written.
+    expect(r.det.refreshes.size).toBeLessThanOrEqual(10);
+    r.clock.now = NOW + 30_000 + W;
+    await r.send(...edges.map((e) => ({ ...e, t: NOW + 30_000 + W }))); // exactly one window after the last point: known
+    expect(await r.alerts()).toHaveLength(50);
+    r.clock.now = NOW + 30_000 + 2 * W + 1;
+    await r.send({ src: 's0', t: NOW + 30_000 + 2 * W + 1 }); // one window + 1 ms of silence: new again
+    expect(await r.alerts()).toHaveLength(51);
+  });
+
+  test('resolution 0 writes every later point', async () => {
+    const r = await rig({ lastSeenResolutionMs: 0 });
+    await r.send({ t: NOW });
+    await r.send({ t: NOW + 1 });
+    await r.det.flush();
+    expect(await lastSeen(r)).toBe(NOW + 1);
+  });
+
+  test('capped at 1/1000 of the baseline window: a 10 s window writes every 10 ms period', async () => {
+    const r = await rig({ lastSeenResolutionMs: 5 * M, baselineWindowMs: 10_000 });
+    await r.send({ t: NOW });
+    await r.send({ t: NOW + 9 }, { t: NOW + 25 });
+    await r.det.flush();
+    expect(await lastSeen(r)).toBe(NOW + 25);
+    expect(lastSeenResolution(5 * M, 10_000)).toBe(10);
+    expect(lastSeenResolution(5 * M, W)).toBe(5 * M);
+    expect(lastSeenResolution(0, W)).toBe(0);
+  });
+
+  test('periods are shifted by the phase', () => {
+    expect(samePeriod(299_999, 300_000, 0, 300_000)).toBe(false);
+    expect(samePeriod(299_999, 300_000, 1, 300_000)).toBe(true);
+    expect(samePeriod(299_998, 299_999, 1, 300_000)).toBe(false);
   });
 });
 
