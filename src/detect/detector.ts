@@ -5,7 +5,7 @@ import type { BaselineStore, Sighting } from '../store/store';
 import type { StormPolicy } from '../store/storm';
 import type { Telemetry } from '../telemetry/metrics';
 import { assess, contextPolicy, type Assessment, type ContextOptions, type ContextPolicy } from './alert-context';
-import { buildAlertDraft } from './alert-draft';
+import { lazyAlertDraft, type DraftContext } from './alert-draft';
 import { warmCache, type WarmOptions, type WarmResult } from './cache-warmer';
 import { groupAppearances, type Appearance, type TimedPoint } from './appearances';
 import { EdgeCache } from './edge-cache';
@@ -110,25 +110,33 @@ export class Detector implements Stage<Observation[], DetectResult> {
     const res = this.resolution;
     const misses: TimedPoint[] = [];
     let hits = 0;
+    let written = 0;
+    let withinPeriod = 0;
     for (const obs of batch) {
       const t = this.effectiveTime(obs.timeMs, now);
       const scope = global ? GLOBAL_SCOPE : obs.cluster;
       // The per-point path: one hash of the key's parts, no key object, no string built.
       const h = this.cache.hash(scope, obs.protocol, obs.source, obs.dest);
-      // Known iff some observation lies in [t − window, t) or later: the store holds last-seen ≥ cached.
+      // Known iff some observation lies in [t − window, t) or later: the cache holds the exact last-seen.
       const cached = this.cache.knownHash(h, t, t - windowMs);
       if (cached >= 0) {
         hits++;
         // The cache keeps the exact last-seen; the store gets the first point of each period. Each
         // edge's periods start at its own offset (a hash lane), so writes spread evenly in time
         // instead of every edge crossing one boundary at once.
-        if (t > cached && (res === 0 || samePeriod(t, cached, (h[1] >>> 0) % res, res) === false)) this.refreshes.add(h, scope, obs.protocol, obs.source, obs.dest, t);
+        if (t <= cached) continue;
+        if (res === 0 || !samePeriod(t, cached, (h[1] >>> 0) % res, res)) {
+          written++;
+          this.refreshes.add(h, scope, obs.protocol, obs.source, obs.dest, t);
+        } else withinPeriod++;
         continue;
       }
       const key: EdgeKey = { scope, protocol: obs.protocol, source: obs.source, dest: obs.dest };
       misses.push({ id: edgeId(key), key, timeMs: t, obs });
     }
     if (hits > 0) this.telemetry.cacheLookups.add(hits, { result: 'hit' });
+    if (written > 0) this.telemetry.lastSeenRefreshes.add(written, { result: 'written' });
+    if (withinPeriod > 0) this.telemetry.lastSeenRefreshes.add(withinPeriod, { result: 'within_period' });
     if (misses.length === 0) return { points: batch.length, newEdges: 0, alerts: 0 };
     this.telemetry.cacheLookups.add(misses.length, { result: 'miss' });
     return this.decide(misses, batch.length, now);
@@ -149,11 +157,13 @@ export class Detector implements Stage<Observation[], DetectResult> {
     const assessed = appearances.map((a, i) => assess(facts[i], a.first, a.firstMs, this.context));
 
     const reasons: Array<SuppressReason | null> = [];
+    const draftCtx: DraftContext = { baselineWindowMs, detectionWindowMs, nowMs: now, externalUrl: this.opts.externalUrl };
     const sightings: Sighting[] = appearances.map((a, i) => {
       const reason = this.suppressReason(a, now, assessed[i]);
       reasons.push(reason);
       const s: Sighting = { key: a.key, firstMs: a.firstMs, lastMs: a.lastMs };
-      if (reason === null) s.alert = buildAlertDraft(a.key, a.first, a.firstMs, { baselineWindowMs, detectionWindowMs, nowMs: now, externalUrl: this.opts.externalUrl }, assessed[i]);
+      // Lazy: the store builds the draft only for an alert it enqueues (or parks undecided).
+      if (reason === null) s.alert = lazyAlertDraft(a.key, a.first, a.firstMs, draftCtx, assessed[i]);
       return s;
     });
     const outcomes = await this.store.observe(sightings, baselineWindowMs, this.storm);

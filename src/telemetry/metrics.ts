@@ -43,6 +43,8 @@ export class Telemetry {
   readonly requestDuration: Histogram;
   /** Known-edge cache lookups, by result (hit, miss). */
   readonly cacheLookups: Counter;
+  /** Later points of cached edges, by result (written: handed to the store; within_period: last_seen_resolution kept it in the cache). */
+  readonly lastSeenRefreshes: Counter;
   /** Forgets applied from the store's forget log, by kind (edge: one edge dropped; all: the whole cache). */
   readonly forgetsApplied: Counter;
   /** Anomalous (10 s bucket, metric) pairs found by the traffic detections, by detection. */
@@ -74,6 +76,7 @@ export class Telemetry {
     this.storeDuration = m.createHistogram('edgewatch_store_operation_duration_seconds', { description: 'Store operation latency', ...latency });
     this.requestDuration = m.createHistogram('edgewatch_export_request_duration_seconds', { description: 'OTLP export request latency', ...latency });
     this.cacheLookups = m.createCounter('edgewatch_cache_lookups', { description: 'Known-edge cache lookups, by result' });
+    this.lastSeenRefreshes = m.createCounter('edgewatch_last_seen_refreshes', { description: 'Later points of cached edges: written to the store, or kept in the cache within their last_seen_resolution period' });
     this.forgetsApplied = m.createCounter('edgewatch_forgets_applied', { description: 'Forgets read from the forget log and applied to the known-edge cache, by kind' });
     this.trafficAnomalies = m.createCounter('edgewatch_traffic_anomalies', { description: 'Anomalous (10 s bucket, metric) pairs of the traffic detections, by detection' });
     this.trafficVerdictsSkipped = m.createCounter('edgewatch_traffic_verdicts_skipped', { description: 'Traffic (bucket, metric) pairs given no verdict, by reason' });

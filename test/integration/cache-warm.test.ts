@@ -78,3 +78,47 @@ test('cache_warm false: the cache starts empty, each known edge costs one store 
     await ew.stop();
   }
 });
+
+/** Points at `now` for edges w-from … w-(from + n − 1), stored a minute (and i ms) before. */
+async function sendLater(ew: Running, from: number, n: number): Promise<void> {
+  const edges = Array.from({ length: n }, (_, i) => ({ src: `w-${from + i}`, dst: 'db' }));
+  const body = reducerRequest({ cluster: CLUSTER, edges, names: ['tcp.packets'], metricsPerRequest: n, timeMs: now }).protobuf;
+  expect((await grpcExport(ew.ports.grpc, body)).code).toBe(status.OK);
+}
+
+async function storedAtNow(ew: Running, from: number, n: number): Promise<number> {
+  const rows = await ew.svc.store.listEdges({ limit: EDGES });
+  return rows.filter((r) => r.key.source.startsWith('w-') && Number(r.key.source.slice(2)) >= from && Number(r.key.source.slice(2)) < from + n && r.lastSeenMs === now).length;
+}
+
+test('last_seen_resolution (default 5m): a later point in its edge\'s period stays in the cache, one that opens a period is written', async () => {
+  const ew = await startService({ store: `sqlite:${dbPath}` });
+  try {
+    expect(ew.cfg.lastSeenResolutionMs).toBe(300_000);
+    await until('the warm fill', async () => ew.svc.detector.cache.size === EDGES && (await metric(ew, 'edgewatch_cache_warming')) === 0);
+    await sendLater(ew, 2000, 200);
+    const written = await metric(ew, 'edgewatch_last_seen_refreshes_total{result="written"}');
+    const within = await metric(ew, 'edgewatch_last_seen_refreshes_total{result="within_period"}');
+    // Each edge's stored point is ~1 min old: about 1 in 5 has a period boundary in between.
+    expect(written + within).toBe(200);
+    expect(written).toBeGreaterThan(0);
+    expect(within).toBeGreaterThan(written);
+    await ew.svc.detector.flush();
+    expect(await storedAtNow(ew, 2000, 200)).toBe(written);
+  } finally {
+    await ew.stop();
+  }
+});
+
+test('last_seen_resolution 0: every later point is written', async () => {
+  const ew = await startService({ store: `sqlite:${dbPath}`, lastSeenResolutionMs: 0 });
+  try {
+    await until('the warm fill', async () => ew.svc.detector.cache.size === EDGES && (await metric(ew, 'edgewatch_cache_warming')) === 0);
+    await sendLater(ew, 2500, 200);
+    expect(await metric(ew, 'edgewatch_last_seen_refreshes_total{result="written"}')).toBe(200);
+    await ew.svc.detector.flush();
+    expect(await storedAtNow(ew, 2500, 200)).toBe(200);
+  } finally {
+    await ew.stop();
+  }
+});
