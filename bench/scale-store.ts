@@ -13,7 +13,10 @@ const { openStore } = require(join(__dirname, '../../dist/store/open-store')) as
 const BATCH = 10_000;
 const WINDOW_MS = 30 * 24 * 3_600_000;
 
-/** Write `pairs` workload pairs × TCP and UDP, last seen within the last hour before `nowMs`; returns seconds taken. */
+/**
+ * Write `pairs` workload pairs × TCP and UDP, last seen within the last hour before `nowMs`, and
+ * record them in the per-workload index as the detector does for a new edge; returns seconds taken.
+ */
 export async function preload(storeUrl: string, pairs: number, nowMs: number, cluster = 'bench-cluster'): Promise<number> {
   const t0 = performance.now();
   const store = openStore(storeUrl, { redisKeyPrefix: 'ew' });
@@ -26,10 +29,14 @@ export async function preload(storeUrl: string, pairs: number, nowMs: number, cl
       for (const protocol of ['tcp', 'udp'] as const) batch.push({ key: { scope: cluster, protocol, source: src, dest: dst }, firstMs: t, lastMs: t });
       if (batch.length >= BATCH) {
         await store.observe(batch, WINDOW_MS);
+        await store.indexEdges(batch);
         batch = [];
       }
     }
-    if (batch.length > 0) await store.observe(batch, WINDOW_MS);
+    if (batch.length > 0) {
+      await store.observe(batch, WINDOW_MS);
+      await store.indexEdges(batch);
+    }
     const n = await store.countEdges();
     if (n !== 2 * pairs) throw new Error(`preload wrote ${n} edges, expected ${2 * pairs}`);
   } finally {

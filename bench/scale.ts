@@ -19,6 +19,9 @@
  *   BENCH_INFLIGHT        requests in flight (default 8)
  *   BENCH_RESTART_LIMIT   seconds a restart may take to reach steady throughput (default 90)
  *   BENCH_RESTART_EDGES   the E whose process is restarted (default the largest)
+ *   BENCH_SCALE_SWEEP_MAX_EDGES  largest E swept once before the rounds (default 2,000,000)
+ *   BENCH_SCALE_NEW_SECONDS  seconds of new-edge traffic per target after the rounds (default 4;
+ *                         0 skips): pairs of another cluster never sent before, storm cap 50/min
  *   BENCH_SCALE_STALL     0 skips the stall phase (bench/scale-stall.ts: 100-edge page walk of
  *                         GET /api/v1/edges, export latency while a prune of E / 10 edges runs)
  *   BENCH_STALL_PAGES, BENCH_STALL_RPS  pages walked (300), paced exports per second (40)
@@ -35,6 +38,7 @@ import { serviceNodeFlags } from '../test/helpers/node-flags';
 import { settle, startEdgewatch, storeOps, tempDbPath, type Proc } from './procs';
 import { metricValue, runScaleLoad, timeToSteady, type SteadyResult } from './scale-load';
 import { preload } from './scale-store';
+import { edgeCounter } from './edge-count';
 import { ScaleWorkload } from './scale-workload';
 import { measureStalls, quantile, STALL_PRUNE_INTERVAL } from './scale-stall';
 
@@ -47,6 +51,10 @@ const RESTART_LIMIT = Number(process.env.BENCH_RESTART_LIMIT ?? 90);
 const CACHE_MAX = String(Math.max(1_000_000, ...EDGES));
 const STALL = process.env.BENCH_SCALE_STALL !== '0';
 const RESTART_EDGES = Number(process.env.BENCH_RESTART_EDGES ?? Math.max(...EDGES));
+const NEW_SECONDS = Number(process.env.BENCH_SCALE_NEW_SECONDS ?? 4);
+const SWEEP_MAX_EDGES = Number(process.env.BENCH_SCALE_SWEEP_MAX_EDGES ?? 2_000_000);
+/** The default storm cap: the new-edge phase's alerts go through the guard as in production. */
+const STORM_CAP = '50';
 
 const rate = (r: LoadResult): number => r.points / r.seconds;
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
@@ -58,6 +66,10 @@ interface Target {
   url: string;
   /** Seconds the preload of the store took. */
   loadS: number;
+  /** Redis used_memory (INFO memory) the preload added, per edge (edges + per-workload index); NaN on SQLite. */
+  redisBytesPerEdge: number;
+  /** New edges per second into this baseline (NaN when skipped). */
+  newPerS: number;
   env: Record<string, string>;
   workload: ScaleWorkload;
   ew: Proc & { grpc: number; admin: number };
@@ -91,6 +103,30 @@ async function warmed(adminPort: number, timeoutMs = 600_000): Promise<void> {
   }
 }
 
+function usedMemory(redis: RedisServer): number {
+  const m = /^used_memory:(\d+)/m.exec(redis.cli('info', 'memory'));
+  if (!m) throw new Error('no used_memory in INFO memory');
+  return Number(m[1]);
+}
+
+/**
+ * New edges/s into a baseline of E: requests whose pairs (of another cluster) were never sent,
+ * counted from the store itself (bench/edge-count.ts) before and after, once the last flush landed.
+ */
+async function newEdgeRate(t: Target, nowMs: number): Promise<number> {
+  const counter = edgeCounter(t.url);
+  try {
+    const before = await counter.count();
+    const r = await runScaleLoad(t.client, new ScaleWorkload(50_000_000, nowMs, 32, 'bench-new-edges'), INFLIGHT, NEW_SECONDS * 1000);
+    await new Promise((res) => setTimeout(res, 1500));
+    const n = (await counter.count()) - before;
+    console.log(`${t.store}: ${fmt(n)} new edges into ${fmt(t.edges)} in ${r.seconds.toFixed(1)} s (${r.errors} failed sends)`);
+    return n / r.seconds;
+  } finally {
+    await counter.close();
+  }
+}
+
 async function lastSeenWrites(adminPort: number): Promise<number> {
   return (await metricValue(adminPort, 'edgewatch_last_seen_refreshes_total\\{result="written"\\}')) ?? 0;
 }
@@ -98,7 +134,7 @@ async function lastSeenWrites(adminPort: number): Promise<number> {
 /** Every edgewatch and redis-server started, stopped on the way out even when the bench fails. */
 const running = new Set<{ stop(): Promise<void> }>();
 
-async function start(t: Omit<Target, 'ew' | 'client' | 'rounds' | 'ops' | 'writes'>, hook: string, extra: Record<string, string> = {}): Promise<{ ew: Target['ew']; client: Client; spawnedAt: number }> {
+async function start(t: Omit<Target, 'ew' | 'client' | 'rounds' | 'ops' | 'writes' | 'newPerS'>, hook: string, extra: Record<string, string> = {}): Promise<{ ew: Target['ew']; client: Client; spawnedAt: number }> {
   const spawnedAt = performance.now();
   const ew = await startEdgewatch(t.url, hook, { ...t.env, ...extra });
   running.add(ew);
@@ -119,21 +155,24 @@ async function main(): Promise<void> {
       if (redis) redisServers.push(redis);
       if (redis) running.add({ stop: () => redis.dispose() });
       const url = redis ? redis.url : `sqlite:${tempDbPath()}`;
+      const emptyBytes = redis ? usedMemory(redis) : NaN;
       const loadS = await preload(url, edges / 2, now);
-      console.log(`${store}: ${fmt(edges)} edges written in ${loadS.toFixed(1)} s`);
-      const env: Record<string, string> = { EDGEWATCH_CACHE_MAX_EDGES: CACHE_MAX, ...(STALL ? { EDGEWATCH_PRUNE_INTERVAL: STALL_PRUNE_INTERVAL } : {}) };
-      const base = { edges, store, url, loadS, env, workload: new ScaleWorkload(edges / 2, now) };
+      const redisBytesPerEdge = redis ? (usedMemory(redis) - emptyBytes) / edges : NaN;
+      console.log(`${store}: ${fmt(edges)} edges written and indexed in ${loadS.toFixed(1)} s${redis ? `, ${redisBytesPerEdge.toFixed(1)} B of Redis used_memory per edge` : ''}`);
+      const env: Record<string, string> = { EDGEWATCH_CACHE_MAX_EDGES: CACHE_MAX, EDGEWATCH_STORM_MAX_ALERTS_PER_MINUTE: STORM_CAP, ...(STALL ? { EDGEWATCH_PRUNE_INTERVAL: STALL_PRUNE_INTERVAL } : {}) };
+      const base = { edges, store, url, loadS, redisBytesPerEdge, env, workload: new ScaleWorkload(edges / 2, now) };
       const { ew, client } = await start(base, hook);
       await warmed(ew.admin);
       await settle(ew.admin);
-      targets.push({ ...base, ew, client, rounds: { refresh: [], 'cache only': [] }, ops: { refresh: 0, 'cache only': 0 }, writes: { refresh: 0, 'cache only': 0 } });
+      targets.push({ ...base, ew, client, rounds: { refresh: [], 'cache only': [] }, ops: { refresh: 0, 'cache only': 0 }, writes: { refresh: 0, 'cache only': 0 }, newPerS: NaN });
     }
   }
 
   // One refresh sweep over every edge first: each edge's previous point is then its last visit
   // (E / 166 requests ago), as in steady traffic, not the preload, so last_seen_resolution
-  // writes what it writes in steady state.
-  for (const t of targets) {
+  // writes what it writes in steady state. Above SWEEP_MAX_EDGES a revisit takes longer than the
+  // 5-min resolution at this bench's rate (10 M: ~500 s), so every point is a write either way.
+  for (const t of targets.filter((x) => x.edges <= SWEEP_MAX_EDGES)) {
     let sent = 0;
     const need = Math.ceil(t.edges / t.workload.watched);
     const r = await runScaleLoad(t.client, t.workload, INFLIGHT, 3_600_000, () => sent++, () => sent >= need);
@@ -170,6 +209,16 @@ async function main(): Promise<void> {
       const ratio = (rate(r) / rate(total(base.rounds[traffic]))).toFixed(2);
       console.log(`| ${t.store} | ${traffic} | ${fmt(t.edges)} | ${fmt(rate(r))} | ${ratio} | ${perRound} | ${(t.ops[traffic] / r.watched).toFixed(5)} | ${(t.writes[traffic] / r.watched).toFixed(3)} | ${fmt(cached ?? NaN)} | ${fmt(misses ?? 0)} | ${fmt(evictions ?? NaN)} | ${mib(rssBytes(t.ew.child.pid))} | ${r.errors} |`);
     }
+  }
+  // After the table above read its cache counters: these misses are new edges.
+  console.log('');
+  if (NEW_SECONDS > 0) for (const t of targets) t.newPerS = await newEdgeRate(t, now);
+  console.log('\n| store | known edges | new edges/s into it (storm cap 50/min) | × E = 2 k | Redis used_memory per edge (edges + index) | preload (written + indexed) |');
+  console.log('|---|---:|---:|---:|---:|---:|');
+  for (const t of targets) {
+    const base = targets.find((x) => x.store === t.store) ?? t;
+    const newRate = Number.isNaN(t.newPerS) ? '(skipped)' : fmt(t.newPerS);
+    console.log(`| ${t.store} | ${fmt(t.edges)} | ${newRate} | ${(t.newPerS / base.newPerS).toFixed(2)} | ${Number.isNaN(t.redisBytesPerEdge) ? '' : `${t.redisBytesPerEdge.toFixed(1)} B`} | ${t.loadS.toFixed(1)} s |`);
   }
   console.log(`\nknown-edge cache: ${mem.bytesPerEdge.toFixed(1)} bytes per edge (JS heap + ArrayBuffers) at ${fmt(mem.edges)} edges (bench/cache-memory.ts)`);
 

@@ -80,7 +80,7 @@ export class EdgewatchService {
       selfExportReaders({ endpoint: cfg.selfOtlpEndpoint, intervalMs: cfg.selfOtlpIntervalMs }, this.logger),
     );
     this.tls = TlsReloader.fromConfig(cfg, this.logger, this.telemetry);
-    this.store = timedStore(opts.store ?? openStore(cfg.store, { redisPassword: cfg.redisPassword, redisKeyPrefix: cfg.redisKeyPrefix }), this.telemetry);
+    this.store = timedStore(opts.store ?? openStore(cfg.store, { redisPassword: cfg.redisPassword, redisKeyPrefix: cfg.redisKeyPrefix, log: this.logger }), this.telemetry);
     const sinks = buildSinks(cfg, this.logger);
     this.sinkNames = sinks.map((s) => s.name);
     this.detector = new Detector(this.store, { ...cfg, now: opts.now }, this.telemetry);

@@ -2,6 +2,7 @@ import type { AlertDraft } from '../core/alert';
 import { alertId, type EdgeKey } from '../core/edge';
 import type { Observation } from '../core/observation';
 import { edgePageUrl } from '../core/page-link';
+import type { LazyAlert } from '../store/store';
 import type { Assessment } from './alert-context';
 import { RULES, scoreFields } from './rules';
 
@@ -14,10 +15,10 @@ export interface DraftContext {
 }
 
 /** The alert for `obs` being the first point (at `firstMs`) of a new appearance of `key`; `assessed` adds severity and context. */
-export function buildAlertDraft(key: EdgeKey, obs: Observation, firstMs: number, ctx: DraftContext, assessed?: Assessment): AlertDraft {
+export function buildAlertDraft(key: EdgeKey, obs: Observation, firstMs: number, ctx: DraftContext, assessed?: Assessment, id = alertId(key, firstMs)): AlertDraft {
   const spec = RULES[obs.protocol];
   return {
-    id: alertId(key, firstMs),
+    id,
     rule: spec.rule,
     title: `${spec.titlePrefix} ${obs.cluster}`,
     cluster: obs.cluster,
@@ -31,4 +32,15 @@ export function buildAlertDraft(key: EdgeKey, obs: Observation, firstMs: number,
     attributes: obs.attributes(),
     ...(ctx.externalUrl === undefined ? {} : { url: edgePageUrl(ctx.externalUrl, obs.cluster, obs.protocol, obs.source, obs.dest) }),
   };
+}
+
+/**
+ * The same alert as a LazyAlert: its id now (the store decides by it), the draft only when the
+ * store asks, built once. The storm guard holds back most new edges of a first deploy, and their
+ * drafts (attributes decoded, dates formatted) were most of the detector's work per new edge.
+ */
+export function lazyAlertDraft(key: EdgeKey, obs: Observation, firstMs: number, ctx: DraftContext, assessed?: Assessment): LazyAlert {
+  const id = alertId(key, firstMs);
+  let draft: AlertDraft | undefined;
+  return { id, cluster: obs.cluster, build: () => (draft ??= buildAlertDraft(key, obs, firstMs, ctx, assessed, id)) };
 }

@@ -5,7 +5,7 @@ import type { BaselineStore, Sighting } from '../store/store';
 import type { StormPolicy } from '../store/storm';
 import type { Telemetry } from '../telemetry/metrics';
 import { assess, contextPolicy, type Assessment, type ContextOptions, type ContextPolicy } from './alert-context';
-import { buildAlertDraft } from './alert-draft';
+import { lazyAlertDraft, type DraftContext } from './alert-draft';
 import { warmCache, type WarmOptions, type WarmResult } from './cache-warmer';
 import { groupAppearances, type Appearance, type TimedPoint } from './appearances';
 import { EdgeCache } from './edge-cache';
@@ -157,11 +157,13 @@ export class Detector implements Stage<Observation[], DetectResult> {
     const assessed = appearances.map((a, i) => assess(facts[i], a.first, a.firstMs, this.context));
 
     const reasons: Array<SuppressReason | null> = [];
+    const draftCtx: DraftContext = { baselineWindowMs, detectionWindowMs, nowMs: now, externalUrl: this.opts.externalUrl };
     const sightings: Sighting[] = appearances.map((a, i) => {
       const reason = this.suppressReason(a, now, assessed[i]);
       reasons.push(reason);
       const s: Sighting = { key: a.key, firstMs: a.firstMs, lastMs: a.lastMs };
-      if (reason === null) s.alert = buildAlertDraft(a.key, a.first, a.firstMs, { baselineWindowMs, detectionWindowMs, nowMs: now, externalUrl: this.opts.externalUrl }, assessed[i]);
+      // Lazy: the store builds the draft only for an alert it enqueues (or parks undecided).
+      if (reason === null) s.alert = lazyAlertDraft(a.key, a.first, a.firstMs, draftCtx, assessed[i]);
       return s;
     });
     const outcomes = await this.store.observe(sightings, baselineWindowMs, this.storm);

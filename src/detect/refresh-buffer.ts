@@ -49,9 +49,13 @@ export class RefreshBuffer {
     return this.count;
   }
 
-  /** Write everything pending; concurrent calls share one flush. */
+  /**
+   * Write everything pending, including what arrived while a flush was running (shutdown's flush
+   * must not return with refreshes that came in behind the timer's): a call during a flush waits
+   * for it, then flushes again.
+   */
   flush(): Promise<void> {
-    if (this.flushing) return this.flushing;
+    if (this.flushing) return this.flushing.then(() => this.flush());
     if (this.count === 0) return Promise.resolve();
     const batch: Pending[] = [];
     for (const head of this.pending.values()) for (let e: Pending | undefined = head; e !== undefined; e = e.next) batch.push(e);

@@ -1,11 +1,14 @@
 import { ConfigError } from '../core/errors';
 import { MemoryStore } from './memory/memory-store';
 import { SqliteStore } from './sqlite/sqlite-store';
+import type { StoreLog } from './sqlite/wal-checkpointer';
 import type { BaselineStore } from './store';
 
 export interface OpenStoreOptions {
   redisPassword?: string;
   redisKeyPrefix: string;
+  /** Where a store logs what it does in the background (the SQLite WAL checkpointer's failures). */
+  log?: StoreLog;
 }
 
 const EXPECTED =
@@ -26,7 +29,7 @@ export function openStore(url: string, opts: OpenStoreOptions): BaselineStore {
   if (scheme === 'sqlite:') {
     let path = text.slice('sqlite:'.length);
     if (path.startsWith('//')) path = path.slice(2);
-    if (path !== '') return new SqliteStore(path);
+    if (path !== '') return new SqliteStore(path, { log: opts.log });
   }
   if (scheme !== undefined && REDIS_SCHEMES.includes(scheme)) return loadRedis().createRedisStore(text, opts);
   throw new ConfigError('store', EXPECTED, redact(url));

@@ -14,8 +14,31 @@ export interface Sighting {
   key: EdgeKey;
   firstMs: number;
   lastMs: number;
-  /** Present when an alert is wanted should the edge turn out new (window, learning, filters passed). */
-  alert?: AlertDraft;
+  /**
+   * Present when an alert is wanted should the edge turn out new (window, learning, filters
+   * passed): the draft, or a LazyAlert the store builds only if it enqueues the alert.
+   */
+  alert?: AlertDraft | LazyAlert;
+}
+
+/**
+ * An alert wanted for a sighting whose draft is built only when a store needs it: to enqueue the
+ * alert, or (Redis) to park it while its storm budget is undecided. A first deploy's storm guard
+ * holds back nearly every new edge, and a draft (its JSON, its attributes) costs more than the
+ * decision; the id and cluster are all the decision reads.
+ */
+export interface LazyAlert {
+  /** The draft's id (stable per appearance): what "decided once" is keyed by. */
+  readonly id: string;
+  /** The draft's cluster: what the storm guard counts against. */
+  readonly cluster: string;
+  /** The draft, with this id and cluster; may be called more than once (build it once and keep it). */
+  build(): AlertDraft;
+}
+
+/** The draft of a sighting's alert, built now if it is a LazyAlert. */
+export function draftOf(alert: AlertDraft | LazyAlert): AlertDraft {
+  return 'build' in alert ? alert.build() : alert;
 }
 
 export interface ObserveOutcome {

@@ -1,7 +1,7 @@
-import { STORM_RULE, type Alert } from '../../src/core/alert';
+import { STORM_RULE, type Alert, type AlertDraft } from '../../src/core/alert';
 import { buildStormSummary } from '../../src/detect/storm-summary';
 import type { StormPolicy, StormWindow } from '../../src/store/storm';
-import type { BaselineStore, ObserveOutcome } from '../../src/store/store';
+import type { BaselineStore, LazyAlert, ObserveOutcome, Sighting } from '../../src/store/store';
 import type { FeatureSuite } from './feature-suites';
 import { key, sighting, SINKS, T0, W } from './store-conformance';
 
@@ -74,6 +74,29 @@ export const stormConformance: FeatureSuite = (current) => {
       expect(edgeAlerts.filter((a) => a.cluster === 'prod-us')).toHaveLength(2);
       // Held back means in the baseline: listed, and known from now on.
       expect((await store.listEdges({ scope: 'prod-eu', limit: 100 })).length).toBe(7);
+    });
+
+    it('builds a LazyAlert only for an alert it enqueues: held-back edges of a spent window never build theirs', async () => {
+      await roomInWindow(LONG_MS, 60_000);
+      const policy: StormPolicy = { maxPerWindow: 1, windowMs: LONG_MS };
+      const built: string[] = [];
+      const lazy = (s: Sighting): Sighting => {
+        const draft = s.alert as AlertDraft;
+        return { ...s, alert: { id: draft.id, cluster: draft.cluster, build: () => (built.push(draft.id), draft) } };
+      };
+      const first = burst('prod-eu', 3, 'lazy-a').map(lazy);
+      const outs = await store.observe(first, W, policy);
+      expect(count(outs, 'alerted')).toBe(1);
+      expect(count(outs, 'heldBack')).toBe(2);
+      // The enqueued alert is the built draft.
+      const alerted = first[outs.findIndex((o) => o.alerted)].alert as LazyAlert;
+      expect(built).toContain(alerted.id);
+      expect((await alerts()).find((a) => a.id === alerted.id)).toMatchObject({ id: alerted.id, cluster: 'prod-eu' });
+      // The window is spent now (a store deciding in steps may have needed the drafts above to park them).
+      built.length = 0;
+      const later = await store.observe(burst('prod-eu', 4, 'lazy-b').map(lazy), W, policy);
+      expect(count(later, 'heldBack')).toBe(4);
+      expect(built).toEqual([]);
     });
 
     it('without a policy nothing is counted (the guard off)', async () => {

@@ -72,6 +72,25 @@ describe('SqliteStore specifics', () => {
     raw.close();
   });
 
+  it('v9: a held-back edge keeps its decision in its row, and forget moves it (v8 decisions still count)', async () => {
+    const policy = { maxPerWindow: 1, windowMs: 3_600_000 };
+    const [a, b, old] = [key('held-a', 'db'), key('held-b', 'db'), key('from-v8', 'db')];
+    let store = await openStore();
+    const outs = await store.observe([sighting(a, T0), sighting(b, T0)], W, policy);
+    expect(outs.map((o) => o.heldBack === true)).toEqual([false, true]);
+    await store.close();
+    const raw = new Database(tmp.path);
+    // No decision row of its own; the edge row carries the id.
+    expect(raw.prepare('SELECT count(*) AS n FROM storm_decisions').get()).toEqual({ n: 0 });
+    expect(raw.prepare('SELECT held_alert FROM edges WHERE source = ?').get('held-b')).toEqual({ held_alert: alertId(b, T0) });
+    // A decision as v8 recorded it (its own row), for an edge that is not in the baseline.
+    raw.prepare('INSERT INTO storm_decisions (alert_id, window_end) VALUES (?, ?)').run(alertId(old, T0), T0 + W);
+    raw.close();
+    store = await openStore();
+    expect(await store.forgetEdge(b)).toBe(true);
+    for (const k of [b, old]) expect((await store.observe([sighting(k, T0)], W, policy))[0]).toEqual({ isNew: true, previousSeenMs: null, lastSeenMs: T0, alerted: false });
+  });
+
   it('refuses a database from a newer schema version', async () => {
     const raw = new Database(join(tmp.dir, 'future.db'));
     raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);

@@ -31,7 +31,7 @@ import { MemoryTriage } from './memory-triage';
 import { MemoryLeases } from './memory-leases';
 import { MemoryStorm } from './memory-storm';
 import type { TrafficAnomaly } from '../../core/traffic';
-import type { GuardedEnqueue, TrafficFiring, TrafficRule } from '../store';
+import { draftOf, type GuardedEnqueue, type TrafficFiring, type TrafficRule } from '../store';
 import { MemoryAnomalies } from './memory-anomalies';
 import { enqueueGuardedMemory } from './memory-guarded-enqueue';
 import { MemoryTraffic } from './memory-traffic';
@@ -90,7 +90,7 @@ export class MemoryStore implements BaselineStore {
       const out: ObserveOutcome = { isNew, previousSeenMs: previous, lastSeenMs, alerted: false };
       if (!isNew || s.alert === undefined) return out;
       const decision = storm ? this.storm.decide(s.alert, s.key.protocol, storm, now, this.outbox.has(s.alert.id)) : 'alert';
-      if (decision === 'alert') out.alerted = this.outbox.enqueue(s.alert, previous, now);
+      if (decision === 'alert') out.alerted = this.outbox.enqueue(draftOf(s.alert), previous, now);
       if (decision === 'held') out.heldBack = true;
       return out;
     });

@@ -26,7 +26,7 @@ export class MemoryStorm {
   private readonly heldIds = new Map<string, number>();
 
   /** `alertExists`: the outbox has the id (a replay): decided before, nothing to count. */
-  decide(draft: AlertDraft, protocol: Protocol, policy: StormPolicy, nowMs: number, alertExists: boolean): StormDecision {
+  decide(draft: Pick<AlertDraft, 'id' | 'cluster'>, protocol: Protocol, policy: StormPolicy, nowMs: number, alertExists: boolean): StormDecision {
     if (alertExists || this.heldIds.has(draft.id)) return 'none';
     let w = this.window(draft.cluster, stormWindowStart(nowMs, policy.windowMs), policy.windowMs);
     if (w.granted < policy.maxPerWindow) {

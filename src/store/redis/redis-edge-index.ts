@@ -99,26 +99,37 @@ export async function deindexEdges(client: RedisClient, keys: RedisKeys, edges: 
  * then delete those still older than the cut. In this order a crash in between leaves edges
  * that the next prune finds again, never index entries without an edge; an edge refreshed in
  * between stays, though out of the index (its context then counts one peer less: harmless).
+ * `pace` runs each page (the store's background lane: one page at a time, with rests between).
  */
-export async function pruneIndexedEdges(client: RedisClient, keys: RedisKeys, shard: number, beforeMs: number, page: number, onSlice?: (deleted: number) => void): Promise<number> {
+export async function pruneIndexedEdges(
+  client: RedisClient,
+  keys: RedisKeys,
+  shard: number,
+  beforeMs: number,
+  page: number,
+  onSlice?: (deleted: number) => void,
+  pace: (page: () => Promise<number>) => Promise<number> = (f) => f(),
+): Promise<number> {
   const edgesKey = keys.shard(shard).edges;
   let deleted = 0;
-  for (;;) {
-    const members = await client.zrangebyscore(edgesKey, '-inf', `(${beforeMs}`, 'LIMIT', 0, page);
-    if (members.length === 0) break;
-    const parsed: EdgeKey[] = [];
-    for (const m of members) {
-      try {
-        parsed.push(parseEdgeId(m));
-      } catch {
-        // not written by edgewatch: nothing indexed
+  for (let read = page; read === page; ) {
+    const n = await pace(async () => {
+      const members = await client.zrangebyscore(edgesKey, '-inf', `(${beforeMs}`, 'LIMIT', 0, page);
+      read = members.length;
+      if (members.length === 0) return 0;
+      const parsed: EdgeKey[] = [];
+      for (const m of members) {
+        try {
+          parsed.push(parseEdgeId(m));
+        } catch {
+          // not written by edgewatch: nothing indexed
+        }
       }
-    }
-    await deindexEdges(client, keys, parsed);
-    const n = asNumber(await client.ewPruneEdgesV1(edgesKey, beforeMs, ...members), 'prune');
+      await deindexEdges(client, keys, parsed);
+      return asNumber(await client.ewPruneEdgesV1(edgesKey, beforeMs, ...members), 'prune');
+    });
     deleted += n;
     if (n > 0) onSlice?.(n);
-    if (members.length < page) break;
   }
   return deleted;
 }

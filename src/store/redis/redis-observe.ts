@@ -1,4 +1,4 @@
-import type { ObserveOutcome, Sighting } from '../store';
+import { draftOf, type ObserveOutcome, type Sighting } from '../store';
 import { stormWindowStart, type StormPolicy } from '../storm';
 import { edgeMember, shardOf, type RedisKeys } from './keys';
 import type { RedisOutbox } from './redis-outbox';
@@ -64,7 +64,8 @@ export async function observeBatch(
           const argv: (string | number)[] = [windowMs, now, sinksJson, policy?.maxPerWindow ?? 0, policy?.windowMs ?? 0, lit ? spentAt : ''];
           for (const i of chunk) {
             const s = sightings[i];
-            const draft = !s.alert || (lit && light[i]) ? '' : JSON.stringify(s.alert);
+            // Held back for sure: no draft is built (LazyAlert) nor sent.
+            const draft = !s.alert || (lit && light[i]) ? '' : JSON.stringify(draftOf(s.alert));
             argv.push(members[i], s.firstMs, s.lastMs, s.alert?.id ?? '', draft, s.alert?.cluster ?? '', s.key.protocol);
           }
           return client.ewObserveV3(k.edges, k.outbox, k.alertIds, k.deliveries, k.counts, k.stormParked, k.stormParkedAt, ...argv);

@@ -41,6 +41,7 @@ import type { TrafficAnomaly } from '../../core/traffic';
 import type { GuardedEnqueue, TrafficFiring, TrafficRule } from '../store';
 import { pruneAnomaliesRedis, recordAnomaliesRedis } from './redis-anomalies';
 import { enqueueGuardedRedis, pruneGuardedRedis } from './redis-guarded-enqueue';
+import { BackgroundLane, LaneClosedError } from '../background-lane';
 
 export interface RedisStoreOptions {
   redisPassword?: string;
@@ -83,6 +84,8 @@ export class RedisStore implements BaselineStore {
   private readonly pruneBatch: number;
   private sinks: string[] = [];
   private closed = false;
+  /** Prune pages, one at a time with rests between (background-lane.ts). */
+  private readonly lane = new BackgroundLane();
 
   constructor(url: string, opts: RedisStoreOptions) {
     this.keys = new RedisKeys(opts.redisKeyPrefix);
@@ -152,14 +155,17 @@ export class RedisStore implements BaselineStore {
 
   prune(beforeMs: number, onSlice?: (deleted: number) => void): Promise<number> {
     return this.run('prune', async () => {
-      const perShard = await Promise.all(this.keys.all().map((k) => this.pruneShard(k.shard, beforeMs, onSlice)));
+      // One shard after the other, one page at a time on the lane: sixteen shards' scripts
+      // pipelined at once held Redis (and every observe behind them) for hundreds of ms.
+      let edges = 0;
+      for (const k of this.keys.all()) edges += await this.pruneShard(k.shard, beforeMs, onSlice);
       // Parks a crash left while nobody sweeps (the storm guard turned off since) are finished
       // here: each park carries its cap and window, so no policy is needed.
       await this.storm.sweep(PARK_ABANDONED_MS);
       await Promise.all([pruneAnomaliesRedis(this.client, this.keys, beforeMs), pruneGuardedRedis(this.client, this.keys, beforeMs)]);
       // Traffic keys, one HSCAN page per script call; not edges, so not counted.
       await this.traffic.prune(pruneHour(beforeMs), this.pruneBatch);
-      return perShard.reduce((a, b) => a + b, 0);
+      return edges;
     });
   }
 
@@ -290,6 +296,7 @@ export class RedisStore implements BaselineStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.lane.close();
     await closeClient(this.client);
   }
 
@@ -298,17 +305,20 @@ export class RedisStore implements BaselineStore {
     const k = this.keys.shard(shard);
     let cursor = '';
     // Edges with their index entries first; ewPruneV1's own edge deletion then finds (almost) none.
-    let edges = await pruneIndexedEdges(this.client, this.keys, shard, beforeMs, this.pruneBatch, onSlice);
+    const pace = <T>(page: () => Promise<T>): Promise<T> => this.lane.run(page);
+    let edges = await pruneIndexedEdges(this.client, this.keys, shard, beforeMs, this.pruneBatch, onSlice, pace);
     do {
-      const reply = asArray(await this.client.ewPruneV1(k.edges, k.outbox, k.alertIds, k.deliveries, k.counts, beforeMs, cursor, this.pruneBatch), 'prune');
-      const raced = asNumber(reply[0], 'prune');
+      const raced = await pace(async () => {
+        const reply = asArray(await this.client.ewPruneV1(k.edges, k.outbox, k.alertIds, k.deliveries, k.counts, beforeMs, cursor, this.pruneBatch), 'prune');
+        cursor = asString(reply[1], 'prune');
+        const gone = reply.slice(2).map((v) => asString(v, 'prune')).filter((id) => id !== '');
+        await Promise.all(gone.map((id) => this.client.hdel(this.keys.shard(shardOf(id)).alertOwner, id)));
+        // After alert-owner: a state change racing the prune finds no alert, or is deleted here.
+        await this.triage.forgetStates(gone);
+        return asNumber(reply[0], 'prune');
+      });
       edges += raced;
       if (raced > 0) onSlice?.(raced);
-      cursor = asString(reply[1], 'prune');
-      const gone = reply.slice(2).map((v) => asString(v, 'prune')).filter((id) => id !== '');
-      await Promise.all(gone.map((id) => this.client.hdel(this.keys.shard(shardOf(id)).alertOwner, id)));
-      // After alert-owner: a state change racing the prune finds no alert, or is deleted here.
-      await this.triage.forgetStates(gone);
     } while (cursor !== '');
     // Storm windows expire by TTL; index entries of windows that ended before the cut go here.
     await this.client.zremrangebyscore(k.stormDue, '-inf', `(${beforeMs}`);
@@ -338,6 +348,7 @@ export class RedisStore implements BaselineStore {
     try {
       return await fn();
     } catch (err) {
+      if (err instanceof LaneClosedError) throw new StoreUnavailableError('redis store is closed', err);
       throw toStoreError(op, err);
     }
   }

@@ -8,6 +8,7 @@ import { V5_TRIAGE } from './migrations/v5-triage';
 import { V6_LEASES } from './migrations/v6-leases';
 import { V7_TRAFFIC } from './migrations/v7-traffic';
 import { V8_ANOMALIES } from './migrations/v8-anomalies';
+import { V9_HELD_IN_EDGE } from './migrations/v9-held-in-edge';
 
 /**
  * The SQLite schema as an ordered list of migrations; `PRAGMA user_version` records how many
@@ -15,7 +16,7 @@ import { V8_ANOMALIES } from './migrations/v8-anomalies';
  * Times are integer milliseconds since the epoch. Each migration is its own file under
  * migrations/ (one schema change each, numbered).
  */
-const MIGRATIONS: readonly string[] = [V1_BASELINE, V2_STORM, V3_FORGETS, V4_CONTEXT, V5_TRIAGE, V6_LEASES, V7_TRAFFIC, V8_ANOMALIES];
+const MIGRATIONS: readonly string[] = [V1_BASELINE, V2_STORM, V3_FORGETS, V4_CONTEXT, V5_TRIAGE, V6_LEASES, V7_TRAFFIC, V8_ANOMALIES, V9_HELD_IN_EDGE];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 

@@ -61,7 +61,8 @@ export class SqliteEdgeIndex {
     const dirs = dirsOf(op);
     const p: EndParams = { scope: op.scope, workload: op.workload, protocol: op.protocol, peer: op.peer, d1: dirs[0], d2: dirs[dirs.length - 1] };
     const row = this.st.facts.get(p);
-    const other = op.dirs !== '<' && this.st.hasMember.get(op.scope, op.workload, otherProtocol(op.protocol), '>', op.peer) !== undefined;
+    // The other protocol's member would be one of the workload's other rows: none (peers 0), no lookup.
+    const other = op.dirs !== '<' && (row?.peers ?? 0) > 0 && this.st.hasMember.get(op.scope, op.workload, otherProtocol(op.protocol), '>', op.peer) !== undefined;
     for (const d of dirs) this.st.record.run(op.scope, op.workload, op.protocol, d, op.peer, op.firstMs);
     return { firstSeenMs: row?.first ?? null, peers: row?.peers ?? 0, otherProtocol: other };
   }

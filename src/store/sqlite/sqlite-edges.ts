@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { EdgeKey } from '../../core/edge';
 import type { Protocol } from '../../core/observation';
-import type { EdgeQuery, EdgeRecord, EdgeRefresh, ObserveOutcome, ScopeRecord, Sighting } from '../store';
+import { draftOf, type EdgeQuery, type EdgeRecord, type EdgeRefresh, type ObserveOutcome, type ScopeRecord, type Sighting } from '../store';
 import type { Statements } from './statements';
 import type { StormPolicy } from '../storm';
 import { enqueueAlert } from './sqlite-outbox';
@@ -40,14 +40,21 @@ export class SqliteEdges {
       const previous = row ? row.last_seen : null;
       const isNew = previous === null || previous < s.firstMs - baselineWindowMs;
       const lastSeenMs = previous === null ? s.lastMs : Math.max(previous, s.lastMs);
-      if (previous === null || lastSeenMs !== previous) this.st.upsertEdge.run(scope, protocol, source, dest, lastSeenMs);
       // Same transaction as the edge write: the alert exists if and only if the edge was recorded new.
       const o: ObserveOutcome = { isNew, previousSeenMs: previous, lastSeenMs, alerted: false };
+      let held: string | null = null;
       if (isNew && s.alert !== undefined) {
-        const decision = storm ? storm.state.decide(s.alert, protocol, storm.policy, nowMs, batch) : 'alert';
-        if (decision === 'alert') o.alerted = enqueueAlert(this.st, s.alert, previous, nowMs);
-        if (decision === 'held') o.heldBack = true;
+        // The edge row keeps a held-back id (v9): no storm_decisions row per held-back edge.
+        const decision = storm ? storm.state.decide(s.alert, protocol, storm.policy, nowMs, batch, 'edge') : 'alert';
+        // The draft is built only here: a held-back edge's never is (LazyAlert).
+        if (decision === 'alert') o.alerted = enqueueAlert(this.st, draftOf(s.alert), previous, nowMs);
+        if (decision === 'held') {
+          o.heldBack = true;
+          held = s.alert.id;
+        }
       }
+      if (isNew) this.st.upsertNewEdge.run(scope, protocol, source, dest, lastSeenMs, held);
+      else if (lastSeenMs !== previous) this.st.upsertEdge.run(scope, protocol, source, dest, lastSeenMs);
       out.push(o);
     }
     storm?.state.finish(batch);
@@ -105,6 +112,8 @@ export class SqliteEdges {
   }
 
   forget(key: EdgeKey): boolean {
+    // Its held-back decision outlives the row: the same appearance seen again is decided already.
+    this.st.keepHeldDecision.run(key.scope, key.protocol, key.source, key.dest);
     return this.st.deleteEdge.run(key.scope, key.protocol, key.source, key.dest).changes > 0;
   }
 

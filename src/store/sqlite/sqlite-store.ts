@@ -41,7 +41,9 @@ import type { TrafficAnomaly } from '../../core/traffic';
 import type { GuardedEnqueue, TrafficFiring, TrafficRule } from '../store';
 import { SqliteAnomalies } from './sqlite-anomalies';
 import { enqueueGuardedSqlite } from './sqlite-guarded-enqueue';
-import { PRUNE_SLICE_EDGES, yieldToIntake } from '../prune-slices';
+import { PRUNE_SLICE_EDGES } from '../prune-slices';
+import { AdaptiveSlice, BackgroundLane, LaneClosedError } from '../background-lane';
+import { stderrLog, WalCheckpointer, type StoreLog, type WalCheckpointerOptions } from './wal-checkpointer';
 import { pruneHour } from '../traffic-state';
 
 export interface SqliteStoreOptions {
@@ -49,8 +51,12 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** The clock that places new edges in storm windows and ends them (tests pin it); default Date.now. */
   now?: () => number;
-  /** Edges prune deletes per transaction (default PRUNE_SLICE_EDGES). */
+  /** Edges prune deletes per transaction: fixed (tests); default sized to ~4 ms per slice, at most PRUNE_SLICE_EDGES. */
   pruneSlice?: number;
+  /** WAL checkpoints in a worker thread (wal-checkpointer.ts); false: SQLite's auto-checkpoint on commit. */
+  checkpoint?: WalCheckpointerOptions | false;
+  /** Where the checkpointer's failures are logged (the service's logger); default JSON on stderr. */
+  log?: StoreLog;
 }
 
 interface Open {
@@ -70,6 +76,10 @@ interface Open {
   anomalies: SqliteAnomalies;
   /** Traffic baselines (traffic). */
   traffic: SqliteTraffic;
+  /** Refresh batches and prune slices, one at a time with rests between (background-lane.ts). */
+  lane: BackgroundLane;
+  /** Null for `:memory:`, a non-WAL file or `checkpoint: false`. */
+  checkpointer: WalCheckpointer | null;
 }
 
 /**
@@ -82,12 +92,25 @@ export class SqliteStore implements BaselineStore {
   readonly kind = 'sqlite' as const;
   private conn: Open | null = null;
   private readonly clock: () => number;
+  // Rows per background slice, learned per kind of work (a refresh row costs less than a pruned edge).
+  private readonly refreshRows = new AdaptiveSlice({ initial: 256, max: 20_000 });
+  private readonly pruneRows: AdaptiveSlice;
+  private readonly trafficRows: AdaptiveSlice;
 
   constructor(
     readonly path: string,
     private readonly opts: SqliteStoreOptions = {},
   ) {
     this.clock = opts.now ?? Date.now;
+    const fixed = opts.pruneSlice;
+    const prune = fixed === undefined ? { initial: 128, max: PRUNE_SLICE_EDGES } : { initial: fixed, min: fixed, max: fixed };
+    this.pruneRows = new AdaptiveSlice(prune);
+    this.trafficRows = new AdaptiveSlice(prune);
+  }
+
+  /** The WAL checkpointer while it runs (tests); null when there is none. */
+  get walCheckpointer(): WalCheckpointer | null {
+    return this.conn?.checkpointer ?? null;
   }
 
   async init(sinks: string[]): Promise<void> {
@@ -134,8 +157,21 @@ export class SqliteStore implements BaselineStore {
     return this.write('indexEdges', (c) => c.index.index(sightings));
   }
 
+  /**
+   * On the background lane, in transactions of ~4 ms each: a batch at a million edges is tens of
+   * thousands of random-row UPDATEs, hundreds of ms on the event loop in one transaction. A failed
+   * slice rejects the whole call, so the caller keeps the batch (rows already raised are raised
+   * again: harmless, a refresh only raises).
+   */
   async refresh(updates: EdgeRefresh[]): Promise<void> {
-    if (updates.length > 0) await this.write('refresh', (c) => c.edges.refresh(updates));
+    for (let i = 0; i < updates.length; ) {
+      const from = i;
+      i += await this.background('refresh', this.refreshRows, (c, rows) => {
+        const part = updates.slice(from, from + rows);
+        c.edges.refresh(part);
+        return part.length;
+      });
+    }
   }
 
   async touchScope(scope: string, pointMs: number): Promise<number> {
@@ -143,30 +179,36 @@ export class SqliteStore implements BaselineStore {
   }
 
   async prune(beforeMs: number, onSlice?: (deleted: number) => void): Promise<number> {
-    const slice = this.opts.pruneSlice ?? PRUNE_SLICE_EDGES;
     let deleted = 0;
-    // One transaction per slice (index entries with their edges): better-sqlite3 runs on the
-    // event loop, so a single DELETE of millions of rows would hold every export until it ends.
-    for (;;) {
-      const n = await this.write('prune', (c) => {
+    // One transaction per slice (index entries with their edges) on the background lane:
+    // better-sqlite3 runs on the event loop, so a single DELETE of millions of rows would hold
+    // every export until it ends.
+    for (let done = false; !done; ) {
+      let rows = 0;
+      const n = await this.background('prune', this.pruneRows, (c, slice) => {
+        rows = slice;
         c.index.prune(beforeMs, slice);
         return c.edges.pruneSlice(beforeMs, slice);
       });
       deleted += n;
       if (n > 0) onSlice?.(n);
-      if (n < slice) break;
-      await yieldToIntake();
+      done = n < rows;
     }
     // Traffic keys in slices too; they are not edges, so not counted.
-    for (const cut = pruneHour(beforeMs); ; ) {
-      const n = await this.write('prune', (c) => c.traffic.pruneSlice(cut, slice));
-      if (n < slice) break;
-      await yieldToIntake();
+    const cut = pruneHour(beforeMs);
+    for (let done = false; !done; ) {
+      let rows = 0;
+      const n = await this.background('prune', this.trafficRows, (c, slice) => {
+        rows = slice;
+        return c.traffic.pruneSlice(cut, slice);
+      });
+      done = n < rows;
     }
-    await this.write('prune', (c) => {
+    await this.background('prune', FIXED_ONE, (c) => {
       c.storm.prune(beforeMs);
       c.anomalies.prune(beforeMs);
       c.edges.pruneOutbox(beforeMs);
+      return 1;
     });
     return deleted;
   }
@@ -282,10 +324,14 @@ export class SqliteStore implements BaselineStore {
     await this.read('ping', (c) => c.db.prepare('SELECT 1').get());
   }
 
+  /** Background slices still queued fail (retried by the next flush or prune); the checkpointer stops before the file closes. */
   async close(): Promise<void> {
     const conn = this.conn;
     this.conn = null;
-    if (conn?.db.open) conn.db.close();
+    if (!conn) return;
+    conn.lane.close();
+    await conn.checkpointer?.stop();
+    if (conn.db.open) conn.db.close();
   }
 
   private open(): Open {
@@ -298,7 +344,8 @@ export class SqliteStore implements BaselineStore {
       migrate(db);
       const st = prepareStatements(db);
       const tx = db.transaction((fn: () => unknown) => fn());
-      this.conn = { db, tx, edges: new SqliteEdges(db, st), index: new SqliteEdgeIndex(db), outbox: new SqliteOutbox(st), storm: new SqliteStorm(db), forgets: new SqliteForgets(db), triage: new SqliteTriage(db, st), leases: new SqliteLeases(db), anomalies: new SqliteAnomalies(db), traffic: new SqliteTraffic(db) };
+      const checkpointer = this.opts.checkpoint === false ? null : startCheckpointer(this.path, db, { log: this.opts.log, ...this.opts.checkpoint });
+      this.conn = { db, tx, edges: new SqliteEdges(db, st), index: new SqliteEdgeIndex(db), outbox: new SqliteOutbox(st), storm: new SqliteStorm(db), forgets: new SqliteForgets(db), triage: new SqliteTriage(db, st), leases: new SqliteLeases(db), anomalies: new SqliteAnomalies(db), traffic: new SqliteTraffic(db), lane: new BackgroundLane(), checkpointer };
       return this.conn;
     } catch (err) {
       db.close();
@@ -319,6 +366,20 @@ export class SqliteStore implements BaselineStore {
     }
   }
 
+  /** One slice of background work in its own transaction, queued on the connection's lane. */
+  private async background(op: string, size: AdaptiveSlice, fn: (c: Open, rows: number) => number): Promise<number> {
+    try {
+      const c = this.current();
+      return await c.lane.sliced(size, (rows) => {
+        const now = this.current();
+        return now.tx.immediate(() => fn(now, rows)) as number;
+      });
+    } catch (err) {
+      if (err instanceof LaneClosedError) throw new StoreUnavailableError(`sqlite ${op} failed: the store was closed`, err);
+      throw toStoreError(op, err);
+    }
+  }
+
   /** Runs `fn` in one transaction; IMMEDIATE takes the write lock up front (no lock upgrade, no deadlock). */
   private async write<T>(op: string, fn: (c: Open) => T, mode: 'immediate' | 'deferred' = 'immediate'): Promise<T> {
     try {
@@ -327,5 +388,19 @@ export class SqliteStore implements BaselineStore {
     } catch (err) {
       throw toStoreError(op, err);
     }
+  }
+}
+
+/** A one-row slice (prune's final step): its size never changes. */
+const FIXED_ONE = new AdaptiveSlice({ initial: 1, min: 1, max: 1 });
+
+/** A checkpointer that cannot start (no worker threads here) leaves SQLite's auto-checkpoint on. */
+function startCheckpointer(path: string, db: Database.Database, opts: WalCheckpointerOptions): WalCheckpointer | null {
+  try {
+    return WalCheckpointer.start(path, db, opts);
+  } catch (err) {
+    db.pragma('wal_autocheckpoint = 1000');
+    (opts.log ?? stderrLog).error({ err: String(err), path }, 'sqlite WAL checkpointer did not start; checkpoints on commit');
+    return null;
   }
 }

@@ -85,8 +85,15 @@ export class SqliteStorm {
     };
   }
 
-  /** One observe call's decisions go through `batch`; `finish(batch)` before its transaction ends. */
-  decide(draft: AlertDraft, protocol: Protocol, policy: StormPolicy, nowMs: number, batch: StormBatch): StormDecision {
+  /**
+   * One observe call's decisions go through `batch`; `finish(batch)` before its transaction ends.
+   * `heldIn`: where a held-back id is recorded as decided — its own storm_decisions row, or
+   * ('edge') the edge row the caller writes in this transaction (observe; migration v9), which
+   * forgetEdge moves into storm_decisions. Either way an id found in storm_decisions is decided.
+   * With 'edge', the same id held back for a different edge's row is not seen (ids hash the edge
+   * and its first time, so no two edges share one); an alerted id is always found (alerts).
+   */
+  decide(draft: Pick<AlertDraft, 'id' | 'cluster'>, protocol: Protocol, policy: StormPolicy, nowMs: number, batch: StormBatch, heldIn: 'row' | 'edge' = 'row'): StormDecision {
     if (this.st.alertExists.get(draft.id)) return 'none';
     let w = this.window(draft.cluster, stormWindowStart(nowMs, policy.windowMs), policy.windowMs, batch);
     if (w.granted < policy.maxPerWindow) {
@@ -97,7 +104,7 @@ export class SqliteStorm {
     }
     // The current window is summarised only if the clock went back: count in a later one.
     while (w.summary_id !== null) w = this.window(draft.cluster, w.window_end, policy.windowMs, batch);
-    if (this.st.recordHeld.run(draft.id, w.window_end).changes === 0) return 'none';
+    if (heldIn === 'edge' ? this.st.decided.get(draft.id) !== undefined : this.st.recordHeld.run(draft.id, w.window_end).changes === 0) return 'none';
     const key = `${w.window_start}|${w.cluster}`;
     let t = batch.held.get(key);
     if (!t) batch.held.set(key, (t = { cluster: w.cluster, start: w.window_start, first: nowMs, byProtocol: new Map() }));

@@ -46,6 +46,13 @@ export interface Statements {
   getEdge: Stmt<KeyParams, { last_seen: number }>;
   /** Insert, or raise last_seen to the given time: "greater than" semantics in one statement. */
   upsertEdge: Stmt<[...KeyParams, lastSeen: number]>;
+  /**
+   * A new edge (absent, or its last-seen older than the window): insert, or start its new
+   * appearance, with the alert id the storm guard held back for it (null: none; migration v9).
+   */
+  upsertNewEdge: Stmt<[...KeyParams, lastSeen: number, heldAlert: string | null]>;
+  /** Before forgetting an edge: its held-back alert id goes to storm_decisions, kept until its last-seen is pruned. */
+  keepHeldDecision: Stmt<KeyParams>;
   /** Raise last_seen of an edge that exists (refresh: never creates one, so never resurrects a forgotten edge). */
   raiseEdge: Stmt<[lastSeen: number, ...KeyParams, lastSeen2: number]>;
   touchScope: Stmt<[scope: string, pointMs: number], { first_seen: number }>;
@@ -83,6 +90,13 @@ export function prepareStatements(db: Database.Database): Statements {
     upsertEdge: db.prepare(
       `INSERT INTO edges (scope, protocol, source, dest, last_seen) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (scope, protocol, source, dest) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)`,
+    ),
+    upsertNewEdge: db.prepare(
+      `INSERT INTO edges (scope, protocol, source, dest, last_seen, held_alert) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (scope, protocol, source, dest) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen), held_alert = excluded.held_alert`,
+    ),
+    keepHeldDecision: db.prepare(
+      `INSERT OR IGNORE INTO storm_decisions (alert_id, window_end) SELECT held_alert, last_seen FROM edges WHERE ${KEY} AND held_alert IS NOT NULL`,
     ),
     raiseEdge: db.prepare(`UPDATE edges SET last_seen = ? WHERE ${KEY} AND last_seen < ?`),
     touchScope: db.prepare(

@@ -97,4 +97,18 @@ describe('refresh buffer', () => {
     await Promise.all([buf.flush(), buf.flush()]);
     expect(store.calls).toHaveLength(1);
   });
+
+  test('a flush called while one runs also writes what arrived meanwhile (shutdown after the timer)', async () => {
+    const store = new RecordingStore();
+    await seed(store, 'c', 'tcp', [['a', 'b'], ['a', 'c']]);
+    const buf = new RefreshBuffer(store);
+    buf.add(lanes(1, 1, 1, 1), 'c', 'tcp', 'a', 'b', 100);
+    const timer = buf.flush();
+    buf.add(lanes(2, 2, 2, 2), 'c', 'tcp', 'a', 'c', 300);
+    await buf.flush();
+    expect(buf.size).toBe(0);
+    expect(await lastSeen(store)).toEqual({ 'a>b': 100, 'a>c': 300 });
+    await timer;
+    expect(store.calls).toHaveLength(2);
+  });
 });

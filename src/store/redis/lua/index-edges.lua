@@ -26,33 +26,36 @@ for a = 2, #ARGV, 5 do
   for d in string.gmatch(dirs, '[<>]') do selves[proto .. d .. '|' .. peer] = true end
 
   if answer then
-    -- This edge's member(s) at this end that are there already.
-    local present = 0
-    for m, _ in pairs(selves) do
-      if redis.call('ZSCORE', z, m) then present = present + 1 end
-    end
-
     -- At most two members are this edge's, so the earliest other one is among the first three.
-    local earliest = ''
+    local earliest, peers, other = '', 0, 0
     local head = redis.call('ZRANGE', z, 0, 2, 'WITHSCORES')
-    for j = 1, #head, 2 do
-      if selves[head[j]] == nil then
-        earliest = head[j + 1]
-        break
+    -- An empty ZSET is a workload never indexed (a first deploy's usual case): no member, so no
+    -- peer either (the HASH counts the ZSET's members) and nothing on the other protocol.
+    if #head > 0 then
+      -- This edge's member(s) at this end that are there already.
+      local present = 0
+      for m, _ in pairs(selves) do
+        if redis.call('ZSCORE', z, m) then present = present + 1 end
       end
-    end
 
-    local peers = redis.call('HLEN', h)
-    if present > 0 then
-      local refs = tonumber(redis.call('HGET', h, peer) or '0')
-      if refs <= present then peers = peers - 1 end
-    end
+      for j = 1, #head, 2 do
+        if selves[head[j]] == nil then
+          earliest = head[j + 1]
+          break
+        end
+      end
 
-    local other = 0
-    if string.find(dirs, '>', 1, true) then
-      local op = 'tcp'
-      if proto == 'tcp' then op = 'udp' end
-      if redis.call('ZSCORE', z, op .. '>|' .. peer) then other = 1 end
+      peers = redis.call('HLEN', h)
+      if present > 0 then
+        local refs = tonumber(redis.call('HGET', h, peer) or '0')
+        if refs <= present then peers = peers - 1 end
+      end
+
+      if string.find(dirs, '>', 1, true) then
+        local op = 'tcp'
+        if proto == 'tcp' then op = 'udp' end
+        if redis.call('ZSCORE', z, op .. '>|' .. peer) then other = 1 end
+      end
     end
 
     out[#out + 1] = earliest

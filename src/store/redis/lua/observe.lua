@@ -29,6 +29,7 @@
 --   the storm window start when the alert was parked, else ''; the park time ('' if not parked).
 -- New <=> no last-seen, or last-seen < first - window. Last-seen becomes max(previous, last)
 -- (ZADD GT). An alert id already in alert-ids (or parked) is neither enqueued nor parked again.
+-- Needs ZMSCORE (Redis 6.2, as ZADD GT does).
 -- Park record: {draft, prev, created, sinks, cluster, protocol, window, window_ms, max, parked_at}
 -- (numbers as strings; no draft when parked as held back); the window is the one holding the
 -- server's TIME.
@@ -56,27 +57,51 @@ if spent ~= '' and storm_max > 0 then
   if string.format('%d', c - (c % storm_ms)) ~= spent then return { 'redo' } end
 end
 
+-- Read in one command per structure for the whole call, decided in order with what this call
+-- wrote kept locally (a member or id twice in one call is seen as the commands would show it),
+-- written in one command each at the end: a first deploy sends hundreds of new edges per call,
+-- and per-sighting ZSCORE/ZADD/HEXISTS/HSETNX were most of its cost.
+local members, aids = {}, {}
 for i = 7, #ARGV, 7 do
+  members[#members + 1] = ARGV[i]
+  aids[#aids + 1] = ARGV[i + 3]
+end
+if #members == 0 then return out end
+local prevs = redis.call('ZMSCORE', KEYS[1], unpack(members))
+local enqueued_ids = redis.call('HMGET', KEYS[3], unpack(aids))
+local parked_ids = storm_max > 0 and redis.call('HMGET', KEYS[6], unpack(aids)) or {}
+local seen_now, ids_now = {}, {}
+local zadd, parks = {}, {}
+
+for j = 1, #members do
+  local i = 7 + 7 * (j - 1)
   local member, first, last, aid, draft = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
-  local prev = redis.call('ZSCORE', KEYS[1], member)
+  local prev = seen_now[member]
+  if prev == nil then prev = prevs[j] or false end
   local is_new = (not prev) or tonumber(prev) < tonumber(first) - window
   local seen = last
   if prev and tonumber(prev) > tonumber(last) then seen = prev end
-  redis.call('ZADD', KEYS[1], 'GT', last, member)
+  seen_now[member] = seen
+  zadd[#zadd + 1] = last
+  zadd[#zadd + 1] = member
 
   local entry, park_window, parked_at = '', '', ''
-  if is_new and aid ~= '' and redis.call('HEXISTS', KEYS[3], aid) == 0 then
+  -- ids_now: 'e' enqueued or 'p' parked by this call (the alert-ids and storm-parked reads predate it).
+  if is_new and aid ~= '' and not enqueued_ids[j] and ids_now[aid] ~= 'e' then
     if storm_max > 0 then
-      local c = server_clock()
-      local start = c - (c % storm_ms)
-      local record = {
-        prev = prev or '', created = now, sinks = sinks_json,
-        cluster = ARGV[i + 5], protocol = ARGV[i + 6], window = string.format('%d', start),
-        window_ms = ARGV[5], max = ARGV[4], parked_at = string.format('%d', c),
-      }
-      if draft ~= '' then record.draft = draft end
-      -- HSETNX: an id parked already is not parked again.
-      if redis.call('HSETNX', KEYS[6], aid, cjson.encode(record)) == 1 then
+      -- Not parked already (before this call, or by it): an id is parked once.
+      if not parked_ids[j] and ids_now[aid] ~= 'p' then
+        local c = server_clock()
+        local start = c - (c % storm_ms)
+        local record = {
+          prev = prev or '', created = now, sinks = sinks_json,
+          cluster = ARGV[i + 5], protocol = ARGV[i + 6], window = string.format('%d', start),
+          window_ms = ARGV[5], max = ARGV[4], parked_at = string.format('%d', c),
+        }
+        if draft ~= '' then record.draft = draft end
+        parks[#parks + 1] = aid
+        parks[#parks + 1] = cjson.encode(record)
+        ids_now[aid] = 'p'
         park_window, parked_at = record.window, record.parked_at
         parked[#parked + 1] = c
         parked[#parked + 1] = aid
@@ -89,6 +114,7 @@ for i = 7, #ARGV, 7 do
       end
       entry = redis.call('XADD', KEYS[2], '*', 'id', aid, 'draft', draft, 'prev', prev or '', 'created', now, 'sinks', sinks_json)
       redis.call('HSET', KEYS[3], aid, entry)
+      ids_now[aid] = 'e'
       for _, sink in ipairs(sinks) do
         redis.call('HSET', KEYS[4], entry .. ':' .. sink, 'pending|0')
         redis.call('HINCRBY', KEYS[5], 'p:' .. sink, 1)
@@ -104,5 +130,7 @@ for i = 7, #ARGV, 7 do
   out[#out + 1] = parked_at
 end
 
+redis.call('ZADD', KEYS[1], 'GT', unpack(zadd))
+if #parks > 0 then redis.call('HSET', KEYS[6], unpack(parks)) end
 if #parked > 0 then redis.call('ZADD', KEYS[7], unpack(parked)) end
 return out

@@ -1,0 +1,205 @@
+import { statSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import type Database from 'better-sqlite3';
+
+/**
+ * WAL checkpoints off the event loop. With SQLite's auto-checkpoint, the commit that crosses
+ * 1000 WAL pages copies them all into the database file on the event loop: at a baseline of a
+ * million edges that is many MB, and every export waits for it. Here a worker thread with its
+ * own connection on the same file runs `wal_checkpoint(PASSIVE)` every `intervalMs` (it never
+ * blocks writers or readers), and when the WAL is larger than `truncateBytes`, right after it,
+ * `wal_checkpoint(TRUNCATE)`: the PASSIVE pass left little to copy, so the writer lock it takes
+ * is short; it waits at most TRUNCATE_WAIT_MS for that lock and for readers, else gives up until
+ * the next tick (a main-thread commit waits for it at most that long plus the copy).
+ * The main connection runs with `wal_autocheckpoint = 0` while the worker lives.
+ *
+ * Bounded growth: a checkpoint cannot copy past a reader's snapshot, so a long reader (or a
+ * writer faster than the copy) lets the WAL grow. Above `hardBytes` the main connection turns
+ * auto-checkpoint back on (commits checkpoint on the event loop, as without this worker) until
+ * the WAL is back under `truncateBytes`, and it says so once in the log. A worker that fails or
+ * exits is logged and the main connection goes back to auto-checkpoint for good.
+ */
+export interface WalCheckpointerOptions {
+  intervalMs?: number;
+  truncateBytes?: number;
+  hardBytes?: number;
+  log?: StoreLog;
+}
+
+/** The part of the service's logger (pino) a store uses. */
+export interface StoreLog {
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/** What the worker reports after each checkpoint. */
+interface Tick {
+  type: 'tick';
+  mode: 'PASSIVE' | 'TRUNCATE';
+  busy: number;
+  log: number;
+  checkpointed: number;
+  walBytes: number;
+}
+type WorkerMessage = Tick | { type: 'error'; message: string; code?: string };
+
+const AUTO_CHECKPOINT_PAGES = 1000; // SQLite's default
+const DEFAULT_INTERVAL_MS = 1000;
+const DEFAULT_TRUNCATE_BYTES = 32 * 1024 * 1024;
+const DEFAULT_HARD_BYTES = 128 * 1024 * 1024;
+const TRUNCATE_WAIT_MS = 10;
+
+// Plain JavaScript run by the worker (eval): it must not depend on how this file was compiled.
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { statSync } = require('node:fs');
+const Database = require(workerData.driver);
+const db = new Database(workerData.path, { fileMustExist: true, timeout: 0 });
+db.pragma('journal_size_limit = ' + workerData.truncateBytes);
+let timer = null;
+let stopped = false;
+const walBytes = () => { try { return statSync(workerData.path + '-wal').size; } catch { return 0; } };
+function tick() {
+  try {
+    let mode = 'PASSIVE';
+    let r = db.pragma('wal_checkpoint(PASSIVE)')[0];
+    if (walBytes() > workerData.truncateBytes) {
+      // Under steady writes a PASSIVE copy never lets the WAL wrap (frames keep arriving behind
+      // it): TRUNCATE takes the writer lock between two of the main connection's transactions,
+      // waiting at most truncateWaitMs for it and for readers; what is left to copy is small.
+      mode = 'TRUNCATE';
+      db.pragma('busy_timeout = ' + workerData.truncateWaitMs);
+      try {
+        r = db.pragma('wal_checkpoint(TRUNCATE)')[0];
+      } finally {
+        db.pragma('busy_timeout = 0');
+      }
+    }
+    parentPort.postMessage({ type: 'tick', mode, busy: r.busy, log: r.log, checkpointed: r.checkpointed, walBytes: walBytes() });
+  } catch (err) {
+    parentPort.postMessage({ type: 'error', message: String((err && err.message) || err), code: err && err.code });
+  }
+  if (!stopped) timer = setTimeout(tick, workerData.intervalMs);
+}
+parentPort.on('message', (m) => {
+  if (m !== 'stop') return;
+  stopped = true;
+  if (timer) clearTimeout(timer);
+  db.close();
+  parentPort.close();
+});
+tick();
+`;
+
+export class WalCheckpointer {
+  private worker: Worker | null;
+  private exited: Promise<void>;
+  private autoOn = false;
+  private stopping = false;
+  private readonly truncateBytes: number;
+  private readonly hardBytes: number;
+  private readonly log: StoreLog;
+  /** Checkpoints the worker reported (tests wait for one; not a metric). */
+  ticks = 0;
+
+  /** Starts the worker for a file-backed WAL database; null for `:memory:` or another journal mode. */
+  static start(path: string, db: Database.Database, opts: WalCheckpointerOptions = {}): WalCheckpointer | null {
+    if (path === '' || path === ':memory:' || String(db.pragma('journal_mode', { simple: true })).toLowerCase() !== 'wal') return null;
+    return new WalCheckpointer(path, db, opts);
+  }
+
+  private constructor(
+    private readonly path: string,
+    private readonly db: Database.Database,
+    opts: WalCheckpointerOptions,
+  ) {
+    this.truncateBytes = opts.truncateBytes ?? DEFAULT_TRUNCATE_BYTES;
+    this.hardBytes = Math.max(this.truncateBytes, opts.hardBytes ?? DEFAULT_HARD_BYTES);
+    this.log = opts.log ?? stderrLog;
+    db.pragma('wal_autocheckpoint = 0');
+    db.pragma(`journal_size_limit = ${this.truncateBytes}`);
+    const worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { driver: require.resolve('better-sqlite3'), path, intervalMs: opts.intervalMs ?? DEFAULT_INTERVAL_MS, truncateBytes: this.truncateBytes, truncateWaitMs: TRUNCATE_WAIT_MS },
+    });
+    this.worker = worker;
+    // The worker's timer keeps it alive; the process must still be able to exit without close().
+    worker.unref();
+    worker.on('message', (m: WorkerMessage) => this.onMessage(m));
+    worker.on('error', (err) => {
+      if (!this.stopping) this.log.error({ err: err.message, path }, 'sqlite WAL checkpointer failed; back to checkpoints on commit');
+    });
+    this.exited = new Promise((resolve) =>
+      worker.once('exit', (code) => {
+        this.worker = null;
+        if (!this.stopping) {
+          this.log.error({ code, path }, 'sqlite WAL checkpointer exited; back to checkpoints on commit');
+          this.setAuto(true);
+        }
+        resolve();
+      }),
+    );
+  }
+
+  get alive(): boolean {
+    return this.worker !== null;
+  }
+
+  /** The worker's thread id while it runs (tests); null once it exited. */
+  get threadId(): number | null {
+    return this.worker?.threadId ?? null;
+  }
+
+  /** Ends the worker as if it had crashed (tests: the store must keep working on auto-checkpoint). */
+  async kill(): Promise<void> {
+    await this.worker?.terminate();
+    await this.exited;
+  }
+
+  /** Stops the worker (its connection closes first); before the main connection closes. */
+  async stop(): Promise<void> {
+    if (this.worker === null) return;
+    this.stopping = true;
+    const w = this.worker;
+    w.postMessage('stop');
+    const timer = setTimeout(() => void w.terminate(), 2000);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  private onMessage(m: WorkerMessage): void {
+    if (m.type === 'error') {
+      // SQLITE_BUSY: someone held a lock at the tick; the next tick tries again.
+      if (m.code !== 'SQLITE_BUSY' && m.code !== 'SQLITE_LOCKED') this.log.warn({ err: m.message, code: m.code, path: this.path }, 'sqlite WAL checkpoint failed');
+      return;
+    }
+    this.ticks++;
+    if (m.walBytes > this.hardBytes && !this.autoOn) {
+      this.log.warn({ walBytes: m.walBytes, limit: this.hardBytes, path: this.path }, 'sqlite WAL checkpoints fall behind (a long reader?); checkpointing on commit until the WAL is back under the limit');
+      this.setAuto(true);
+    } else if (m.walBytes <= this.truncateBytes && this.autoOn) {
+      this.setAuto(false);
+    }
+  }
+
+  private setAuto(on: boolean): void {
+    if (!this.db.open || (!on && this.worker === null)) return;
+    this.autoOn = on;
+    this.db.pragma(`wal_autocheckpoint = ${on ? AUTO_CHECKPOINT_PAGES : 0}`);
+  }
+}
+
+/** Without the service's logger (CLI, tests): one JSON line on stderr. */
+export const stderrLog: StoreLog = {
+  warn: (obj, msg) => process.stderr.write(`${JSON.stringify({ level: 'warn', msg, ...obj })}\n`),
+  error: (obj, msg) => process.stderr.write(`${JSON.stringify({ level: 'error', msg, ...obj })}\n`),
+};
+
+/** Size of the WAL file of `path` in bytes (0 when there is none). */
+export function walBytes(path: string): number {
+  try {
+    return statSync(`${path}-wal`).size;
+  } catch {
+    return 0;
+  }
+}
