@@ -33,7 +33,7 @@ export interface StoreLog {
 }
 
 /** What the worker reports after each checkpoint. */
-interface Tick {
+export interface Tick {
   type: 'tick';
   mode: 'PASSIVE' | 'TRUNCATE';
   busy: number;
@@ -101,6 +101,8 @@ export class WalCheckpointer {
   private readonly log: StoreLog;
   /** Checkpoints the worker reported (tests wait for one; not a metric). */
   ticks = 0;
+  /** The worker's last checkpoint report (tests: was everything copied back). */
+  last: Tick | undefined;
 
   /** Starts the worker for a file-backed WAL database; null for `:memory:` or another journal mode. */
   static start(path: string, db: Database.Database, opts: WalCheckpointerOptions = {}): WalCheckpointer | null {
@@ -174,6 +176,7 @@ export class WalCheckpointer {
       return;
     }
     this.ticks++;
+    this.last = m;
     if (m.walBytes > this.hardBytes && !this.autoOn) {
       this.log.warn({ walBytes: m.walBytes, limit: this.hardBytes, path: this.path }, 'sqlite WAL checkpoints fall behind (a long reader?); checkpointing on commit until the WAL is back under the limit');
       this.setAuto(true);
