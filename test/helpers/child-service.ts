@@ -2,7 +2,7 @@
  * The BUILT service as a child process (`node bin/edgewatch.js serve`), the way a container or
  * `npm start` runs it: real signals, real exit codes, real config from the environment.
  */
-import { freePort } from './free-port';
+import { freePort, freePorts } from './free-port';
 import { serviceNodeFlags } from './node-flags';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -39,7 +39,7 @@ export function ensureBuilt(): void {
   writeFileSync(STAMP, newest);
 }
 
-export { freePort };
+export { freePort, freePorts };
 
 export interface ChildPorts {
   grpc: number;
@@ -97,7 +97,7 @@ export interface StartChildOptions {
 
 /** Start the built service on free loopback ports and wait until it is ready. */
 export async function startChild(opts: StartChildOptions): Promise<ChildService> {
-  const ports = opts.ports ?? { grpc: await freePort(), http: await freePort(), admin: await freePort() };
+  const ports: ChildPorts = opts.ports ?? (await freePorts(3).then((p) => ({ grpc: p[0], http: p[1], admin: p[2] })));
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('EDGEWATCH_')));
   const env = {
     ...inherited,

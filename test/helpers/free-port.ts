@@ -13,3 +13,10 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** `n` distinct free ports: two freePort() calls in a row may get the same port back from the OS. */
+export async function freePorts(n: number): Promise<number[]> {
+  const out = new Set<number>();
+  while (out.size < n) out.add(await freePort());
+  return [...out];
+}

@@ -16,7 +16,7 @@ import { startRedis } from '../../helpers/redis-server';
 import { aligned, httpRequest, tempDir } from '../../helpers/service-harness';
 import { makeTestPki, type CertPair, type TestPki } from '../../helpers/test-certs';
 import { WebhookReceiver } from '../../helpers/webhook-receiver';
-import { ensureBuilt, freePort, httpStatus, logLines, startChild, type ChildPorts, type ChildService } from '../../helpers/child-service';
+import { ensureBuilt, freePorts, httpStatus, logLines, startChild, type ChildPorts, type ChildService } from '../../helpers/child-service';
 
 const EXPORT_PATH = '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export';
 const MIN = 60_000;
@@ -85,8 +85,9 @@ async function apiAlerts(ew: ChildService, token?: string): Promise<ApiAlert[]> 
 const alertOf = async (ew: ChildService, src: string): Promise<ApiAlert | undefined> => (await apiAlerts(ew)).find((a) => a.source.workload === src);
 
 test('addresses: --otlp-grpc-addr, --otlp-http-addr, --admin-addr', async () => {
-  const ports = { grpc: await freePort(), http: await freePort(), admin: await freePort() };
-  const decoy = { grpc: await freePort(), http: await freePort(), admin: await freePort() };
+  const [g, h, a, dg, dh, da] = await freePorts(6);
+  const ports = { grpc: g, http: h, admin: a };
+  const decoy = { grpc: dg, http: dh, admin: da };
   const ew = await serve(
     ['--otlp-grpc-addr', `127.0.0.1:${ports.grpc}`, '--otlp-http-addr', `127.0.0.1:${ports.http}`, '--admin-addr', `127.0.0.1:${ports.admin}`],
     { EDGEWATCH_OTLP_GRPC_ADDR: `127.0.0.1:${decoy.grpc}`, EDGEWATCH_OTLP_HTTP_ADDR: `127.0.0.1:${decoy.http}`, EDGEWATCH_ADMIN_ADDR: `127.0.0.1:${decoy.admin}` },
