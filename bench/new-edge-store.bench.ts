@@ -17,6 +17,7 @@ import type { AlertDraft } from '../src/core/alert';
 import type { Protocol } from '../src/core/observation';
 import type { BaselineStore, LazyAlert, Sighting } from '../src/store/store';
 import { startRedis, type RedisServer } from '../test/helpers/redis-server';
+import { sampleAlert } from '../test/helpers/sample-alert';
 import { tempDbPath } from './procs';
 import { pairNames, PAIRS_PER_REQUEST } from './scale-workload';
 
@@ -41,7 +42,7 @@ function lazyAlert(key: EdgeKey, firstMs: number, built: { n: number }): LazyAle
       built.n++;
       const attributes: Record<string, string> = {};
       for (let i = 0; i < 17; i++) attributes[`attr.${i}`] = `value-${i}-${key.source}`;
-      return {
+      const { previous_seen: _none, ...draft } = sampleAlert({
         id,
         rule: key.protocol === 'tcp' ? 'kubernetes_newly_seen_tcp_edge' : 'kubernetes_newly_seen_udp_edge',
         title: `Kubernetes newly seen edge in kubernetes cluster ${key.scope}`,
@@ -51,14 +52,10 @@ function lazyAlert(key: EdgeKey, firstMs: number, built: { n: number }): LazyAle
         dest: { workload: key.dest, namespace: 'shop' },
         first_seen: new Date(firstMs).toISOString(),
         detected_at: new Date().toISOString(),
-        risk_score: 25,
-        impact: 50,
-        confidence: 50,
-        mitre_attack: ['T1204'],
         baseline_window_s: WINDOW_MS / 1000,
-        detection_window_s: 3600,
         attributes,
-      } as AlertDraft;
+      });
+      return draft;
     },
   };
 }

@@ -264,15 +264,15 @@ export class Detector implements Stage<Observation[], DetectResult> {
   }
 }
 
-/**
- * The resolution in force: never more than 1/1000 of the baseline window, so the store's lag
- * (< one period) is at most 0.1 % of the window whatever the two settings.
- */
 /** Whether two times fall in one period of length `res` whose boundaries sit at `phase` (mod res). */
 export function samePeriod(a: number, b: number, phase: number, res: number): boolean {
   return Math.floor((a + phase) / res) === Math.floor((b + phase) / res);
 }
 
+/**
+ * The resolution in force: never more than 1/1000 of the baseline window, so the store's lag
+ * (< one period) is at most 0.1 % of the window whatever the two settings.
+ */
 export function lastSeenResolution(configuredMs: number, baselineWindowMs: number): number {
   if (!(configuredMs > 0)) return 0;
   return Math.max(0, Math.min(configuredMs, Math.floor(baselineWindowMs / 1000)));

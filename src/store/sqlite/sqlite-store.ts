@@ -179,31 +179,16 @@ export class SqliteStore implements BaselineStore {
   }
 
   async prune(beforeMs: number, onSlice?: (deleted: number) => void): Promise<number> {
-    let deleted = 0;
     // One transaction per slice (index entries with their edges) on the background lane:
     // better-sqlite3 runs on the event loop, so a single DELETE of millions of rows would hold
     // every export until it ends.
-    for (let done = false; !done; ) {
-      let rows = 0;
-      const n = await this.background('prune', this.pruneRows, (c, slice) => {
-        rows = slice;
-        c.index.prune(beforeMs, slice);
-        return c.edges.pruneSlice(beforeMs, slice);
-      });
-      deleted += n;
-      if (n > 0) onSlice?.(n);
-      done = n < rows;
-    }
+    const deleted = await this.backgroundUntilShort('prune', this.pruneRows, (c, slice) => {
+      c.index.prune(beforeMs, slice);
+      return c.edges.pruneSlice(beforeMs, slice);
+    }, onSlice);
     // Traffic keys in slices too; they are not edges, so not counted.
     const cut = pruneHour(beforeMs);
-    for (let done = false; !done; ) {
-      let rows = 0;
-      const n = await this.background('prune', this.trafficRows, (c, slice) => {
-        rows = slice;
-        return c.traffic.pruneSlice(cut, slice);
-      });
-      done = n < rows;
-    }
+    await this.backgroundUntilShort('prune', this.trafficRows, (c, slice) => c.traffic.pruneSlice(cut, slice));
     await this.background('prune', FIXED_ONE, (c) => {
       c.storm.prune(beforeMs);
       c.anomalies.prune(beforeMs);
@@ -378,6 +363,22 @@ export class SqliteStore implements BaselineStore {
       if (err instanceof LaneClosedError) throw new StoreUnavailableError(`sqlite ${op} failed: the store was closed`, err);
       throw toStoreError(op, err);
     }
+  }
+
+  /** Background slices of `fn` until one does fewer rows than it was given; returns the rows done. */
+  private async backgroundUntilShort(op: string, size: AdaptiveSlice, fn: (c: Open, rows: number) => number, onSlice?: (n: number) => void): Promise<number> {
+    let total = 0;
+    for (let done = false; !done; ) {
+      let rows = 0;
+      const n = await this.background(op, size, (c, slice) => {
+        rows = slice;
+        return fn(c, slice);
+      });
+      total += n;
+      if (n > 0) onSlice?.(n);
+      done = n < rows;
+    }
+    return total;
   }
 
   /** Runs `fn` in one transaction; IMMEDIATE takes the write lock up front (no lock upgrade, no deadlock). */
