@@ -63,8 +63,8 @@ describe('SQLite WAL checkpoints in a worker thread', () => {
     expect(peak).toBeGreaterThan(256 * 1024);
     // A refresh of every edge, and a prune of half of them: both in background slices.
     await store.refresh(sightings(0, 20_000, T0 + 1000).map((s) => ({ key: s.key, lastMs: s.lastMs })));
-    // Copied back in full (every frame checkpointed), and the file truncated: to 0 by TRUNCATE,
-    // or to at most truncateBytes (journal_size_limit) when the last pass was a PASSIVE one.
+    // Copied back in full (every frame checkpointed), and the file truncated once the writes
+    // stop: the worker's TRUNCATE of an idle WAL larger than truncateBytes.
     await until(() => {
       const t = store.walCheckpointer?.last;
       return t !== undefined && t.busy === 0 && t.log === t.checkpointed && walBytes(path) <= 256 * 1024;
