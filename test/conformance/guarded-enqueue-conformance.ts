@@ -3,23 +3,9 @@ import type { Protocol } from '../../src/core/observation';
 import { buildStormSummary } from '../../src/detect/storm-summary';
 import type { StormPolicy, StormWindow } from '../../src/store/storm';
 import type { BaselineStore, GuardedEnqueue } from '../../src/store/store';
+import { LONG_MS, LONG_ROOM_MS, LONG_ROOM_WAIT_MS, roomInWindow, SHORT_MS, sleep } from '../helpers/storm-window';
 import type { FeatureSuite } from './feature-suites';
 import { alertDraft, key, sighting, SINKS, T0, W } from './store-conformance';
-
-/** A window no test outlives (they start away from its end): for cap tests. */
-const LONG_MS = 3_600_000;
-/** A window tests wait out: for summaries. */
-const SHORT_MS = 1500;
-
-/** Returns once at least `needMs` of the current window (store clock = this machine's) are left. */
-async function roomInWindow(windowMs: number, needMs: number): Promise<void> {
-  const left = windowMs - (Date.now() % windowMs);
-  if (left < needMs) await sleep(left + 20);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 const build = (w: StormWindow) => buildStormSummary(w, { baselineWindowMs: W, detectionWindowMs: 3_600_000, nowMs: Date.now() });
 
@@ -43,6 +29,9 @@ export const guardedEnqueueConformance: FeatureSuite = (current) => {
     beforeEach(() => {
       store = current();
     });
+    // Each test starts with room left in the LONG_MS window (a cap test must not cross its end);
+    // waited for here, so the wait does not count against the test's own timeout.
+    beforeEach(() => roomInWindow(LONG_MS, LONG_ROOM_MS), LONG_ROOM_WAIT_MS);
 
     const alerts = async (): Promise<Alert[]> => (await store.listAlerts(10_000)).map((a) => a.alert);
     const summaries = async (): Promise<Alert[]> => (await alerts()).filter((a) => a.rule === STORM_RULE);
@@ -57,7 +46,6 @@ export const guardedEnqueueConformance: FeatureSuite = (current) => {
     };
 
     it('under the cap: enqueued with a delivery for every sink; the same id again is exists', async () => {
-      await roomInWindow(LONG_MS, 60_000);
       const policy: StormPolicy = { maxPerWindow: 3, windowMs: LONG_MS };
       const d = guarded('a');
       expect(await store.enqueueGuarded(d, policy)).toBe('enqueued');
@@ -73,7 +61,6 @@ export const guardedEnqueueConformance: FeatureSuite = (current) => {
     });
 
     it('an id enqueueAlert enqueued is exists, and counts nothing', async () => {
-      await roomInWindow(LONG_MS, 60_000);
       const policy: StormPolicy = { maxPerWindow: 1, windowMs: LONG_MS };
       const d = guarded('plain');
       expect(await store.enqueueAlert(d)).toBe(true);
@@ -83,7 +70,6 @@ export const guardedEnqueueConformance: FeatureSuite = (current) => {
     });
 
     it('shares the counter with new edges: observe and enqueueGuarded spend one cap per cluster and window', async () => {
-      await roomInWindow(LONG_MS, 60_000);
       const policy: StormPolicy = { maxPerWindow: 3, windowMs: LONG_MS };
       const edges = await store.observe(burst('prod-eu', 2, 'e'), W, policy);
       expect(edges.map((o) => o.alerted)).toEqual([true, true]);
@@ -112,7 +98,6 @@ export const guardedEnqueueConformance: FeatureSuite = (current) => {
     });
 
     it('concurrent calls: one decision per id, the cap exact', async () => {
-      await roomInWindow(LONG_MS, 60_000);
       const policy: StormPolicy = { maxPerWindow: 2, windowMs: LONG_MS };
       const same = await Promise.all(Array.from({ length: 6 }, () => store.enqueueGuarded(guarded('one'), policy)));
       expect([tally(same, 'enqueued'), tally(same, 'exists')]).toEqual([1, 5]);

@@ -2,23 +2,9 @@ import { STORM_RULE, type Alert, type AlertDraft } from '../../src/core/alert';
 import { buildStormSummary } from '../../src/detect/storm-summary';
 import type { StormPolicy, StormWindow } from '../../src/store/storm';
 import type { BaselineStore, LazyAlert, ObserveOutcome, Sighting } from '../../src/store/store';
+import { LONG_MS, LONG_ROOM_MS, LONG_ROOM_WAIT_MS, roomInWindow, SHORT_MS, sleep } from '../helpers/storm-window';
 import type { FeatureSuite } from './feature-suites';
 import { key, sighting, SINKS, T0, W } from './store-conformance';
-
-/** A window no test outlives (they start away from its end): for cap tests. */
-const LONG_MS = 3_600_000;
-/** A window tests wait out: for summaries. */
-const SHORT_MS = 1500;
-
-/** Returns once at least `needMs` of the current window (store clock = this machine's) are left. */
-async function roomInWindow(windowMs: number, needMs: number): Promise<void> {
-  const left = windowMs - (Date.now() % windowMs);
-  if (left < needMs) await sleep(left + 20);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 const build = (w: StormWindow) => buildStormSummary(w, { baselineWindowMs: W, detectionWindowMs: 3_600_000, nowMs: Date.now() });
 
@@ -40,6 +26,9 @@ export const stormConformance: FeatureSuite = (current) => {
     beforeEach(() => {
       store = current();
     });
+    // Each test starts with room left in the LONG_MS window (a cap test must not cross its end);
+    // waited for here, so the wait does not count against the test's own timeout.
+    beforeEach(() => roomInWindow(LONG_MS, LONG_ROOM_MS), LONG_ROOM_WAIT_MS);
 
     const alerts = async (): Promise<Alert[]> => (await store.listAlerts(10_000)).map((a) => a.alert);
     const summaries = async (): Promise<Alert[]> => (await alerts()).filter((a) => a.rule === STORM_RULE);
@@ -55,7 +44,6 @@ export const stormConformance: FeatureSuite = (current) => {
     };
 
     it('counts the cap across calls, per cluster; past it new edges are held back, known ones never count', async () => {
-      await roomInWindow(LONG_MS, 60_000);
       const policy: StormPolicy = { maxPerWindow: 3, windowMs: LONG_MS };
       const first = await store.observe(burst('prod-eu', 2, 'a'), W, policy);
       expect(first).toEqual(first.map(() => ({ isNew: true, previousSeenMs: null, lastSeenMs: T0, alerted: true })));
@@ -77,7 +65,6 @@ export const stormConformance: FeatureSuite = (current) => {
     });
 
     it('builds a LazyAlert only for an alert it enqueues: held-back edges of a spent window never build theirs', async () => {
-      await roomInWindow(LONG_MS, 60_000);
       const policy: StormPolicy = { maxPerWindow: 1, windowMs: LONG_MS };
       const built: string[] = [];
       const lazy = (s: Sighting): Sighting => {
